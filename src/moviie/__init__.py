@@ -1,0 +1,3 @@
+"""Moviie: a self-hostable video API."""
+
+__version__ = "0.1.0"

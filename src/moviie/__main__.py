@@ -1,0 +1,3 @@
+from moviie.cli import main
+
+main()

@@ -1,0 +1,99 @@
+"""Accounts: creation on a plan (new ones start on the trial), and their public view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moviie.accounts import repository
+from moviie.accounts.schemas import AccountOut, CreditsOut, PlanOut, UsageOut
+from moviie.api_keys import service as api_keys
+from moviie.db.models import Account
+from moviie.db.types import utcnow
+from moviie.errors import Conflict, NotFound
+from moviie.ids import new_id
+from moviie.plans.catalog import DEFAULT_PLAN, get_plan
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: Account
+    private_key: str
+    publishable_key: str
+
+
+async def create_account(
+    session: AsyncSession, *, email: str, name: str, plan: str = DEFAULT_PLAN
+) -> NewAccount:
+    """An account on `plan` with one private and one publishable key."""
+    email = email.strip().lower()
+    chosen = get_plan(plan)
+    if await repository.get_by_email(session, email) is not None:
+        raise EmailTaken(f"An account with {email} exists.")
+    now = utcnow()
+    account = Account(
+        id=new_id("acct"),
+        name=name,
+        email=email,
+        plan=chosen.name,
+        trial_ends_at=now + timedelta(days=chosen.trial_days) if chosen.trial_days else None,
+        storage_bytes=0,
+        bandwidth_bytes_month=0,
+        credits_balance=chosen.credits_month,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(account)
+    await session.flush()
+    private = await api_keys.create_key(session, account.id, name="default private key")
+    publishable = await api_keys.create_key(
+        session, account.id, name="default publishable key", key_type="publishable"
+    )
+    return NewAccount(account=account, private_key=private.key, publishable_key=publishable.key)
+
+
+async def get_account(session: AsyncSession, account_id_or_email: str) -> Account:
+    found = (
+        await repository.get_by_email(session, account_id_or_email.strip().lower())
+        if "@" in account_id_or_email
+        else await repository.get(session, account_id_or_email)
+    )
+    if found is None:
+        raise AccountNotFound(f"No account {account_id_or_email}.")
+    return found
+
+
+async def count_accounts(session: AsyncSession) -> int:
+    return await repository.count(session)
+
+
+def account_view(account: Account) -> AccountOut:
+    plan = get_plan(account.plan)
+    return AccountOut(
+        id=account.id,
+        name=account.name,
+        email=account.email,
+        plan=PlanOut(
+            name=plan.name,
+            storage_bytes=plan.storage_bytes,
+            bandwidth_bytes_month=plan.bandwidth_bytes_month,
+            credits_month=plan.credits_month,
+        ),
+        usage=UsageOut(
+            storage_bytes=account.storage_bytes,
+            bandwidth_bytes_month=account.bandwidth_bytes_month,
+        ),
+        credits=CreditsOut(balance=account.credits_balance),
+        trial_ends_at=account.trial_ends_at,
+        created_at=account.created_at,
+    )

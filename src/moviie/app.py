@@ -1,0 +1,79 @@
+"""The ASGI application: routers, middleware and the parts they share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from moviie import __version__
+from moviie.accounts.api import router as accounts_router
+from moviie.api_keys.api import router as api_keys_router
+from moviie.config import Settings
+from moviie.db.engine import Database
+from moviie.http.idempotency import IdempotencyMiddleware
+from moviie.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from moviie.http.openapi import build_openapi
+from moviie.http.problems import install_problem_handlers
+from moviie.http.ratelimit import RateLimiter
+from moviie.http.session import Session
+from moviie.jobs.client import JobClient
+from moviie.worker import WorkerProcess
+
+DESCRIPTION = """Upload videos, stream them adaptively, generate AI materials, and hear about it
+by signed webhooks. Errors are `application/problem+json` with a stable `code`."""
+
+
+def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = ()) -> FastAPI:
+    """The API; with `worker_queues`, this process also runs those queues' jobs (`moviie serve`)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings.resolved_database_url)
+        app.state.jobs = JobClient(settings)
+        worker = WorkerProcess(settings, worker_queues, db=app.state.db) if worker_queues else None
+        if worker is not None:
+            await worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            app.state.jobs.close()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Moviie API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.redis_url)
+    install_problem_handlers(app)
+
+    app.include_router(accounts_router)
+    app.include_router(api_keys_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(session: Session) -> JSONResponse:
+        await session.connection()
+        return JSONResponse({"status": "ok"})
+
+    def openapi() -> dict[str, Any]:
+        return build_openapi(app)
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    # Outermost first: ids and last-resort errors, then the body cap, then idempotency.
+    app.add_middleware(IdempotencyMiddleware, ttl_s=settings.idempotency_ttl_s)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,72 @@
+"""Settings: every `MOVIIE_*` variable of the contract, in one class."""
+
+from __future__ import annotations
+
+import socket
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOVIIE_", extra="ignore")
+
+    data_dir: Path = Path("./moviie-data")
+    database_url: str | None = None
+    storage_url: str | None = None
+    redis_url: str | None = None
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    rate_limit_per_minute: int = Field(600, ge=1)
+    ai_rate_limit_per_minute: int = Field(30, ge=1)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    idempotency_ttl_s: int = Field(24 * 3600, ge=60)
+
+    webhook_retry_base_s: float = Field(60, gt=0)
+    webhook_timeout_s: float = Field(10, gt=0)
+    webhooks_allow_private: bool = False
+    upload_url_ttl_s: int = Field(86400, ge=60)
+
+    ffmpeg: str | None = None
+    whisper_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    tts_base_url: str | None = None
+    tts_api_key: SecretStr | None = None
+    lipsync_url: str | None = None
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    # Durable jobs: a worker's identity must survive its restarts so it recovers its own work.
+    executor_id: str = Field(default_factory=lambda: f"worker-{socket.gethostname()}")
+    worker_heartbeat_s: float = Field(10, gt=0)
+    worker_dead_after_s: float = Field(60, gt=0)
+    queue_polling_interval_s: float = Field(1.0, gt=0)
+    worker_concurrency: int | None = Field(None, ge=1)
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The application database, as the user wrote it (sync form)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'moviie.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.resolved_database_url).get_backend_name() == "sqlite"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or f"file://{(self.data_dir / 'media').resolve()}"

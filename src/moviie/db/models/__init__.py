@@ -1,0 +1,9 @@
+"""ORM models: one module per table, all imported here for Alembic."""
+
+from moviie.db.models.account import Account
+from moviie.db.models.api_key import ApiKey
+from moviie.db.models.base import Base
+from moviie.db.models.idempotency_record import IdempotencyRecord
+from moviie.db.models.worker import Worker
+
+__all__ = ["Account", "ApiKey", "Base", "IdempotencyRecord", "Worker"]

@@ -1,0 +1,50 @@
+"""Starting and stopping the durable engine in a worker (or `serve`) process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dbos import DBOS
+
+from moviie.config import Settings
+from moviie.jobs.queues import APP_NAME, QUEUES, WORKFLOW_VERSION
+from moviie.jobs.urls import system_database_url
+from moviie.log import get_logger
+
+log = get_logger("moviie.jobs")
+
+
+def migrate_engine(settings: Settings) -> None:
+    """Create or upgrade the engine's own tables (run by `moviie migrate`)."""
+    DBOS.migrate(system_database_url(settings.resolved_database_url))
+
+
+async def launch_engine(settings: Settings, queues: Sequence[str]) -> None:
+    """Run workflows from `queues` in this process, on the running event loop.
+
+    Workflows and steps must already be imported (decorated) when this is called."""
+    unknown = sorted(set(queues) - set(QUEUES))
+    if unknown:
+        raise ValueError(f"unknown queues: {', '.join(unknown)}")
+    DBOS(
+        config={
+            "name": APP_NAME,
+            "system_database_url": system_database_url(settings.resolved_database_url),
+            "application_version": WORKFLOW_VERSION,
+            "executor_id": settings.executor_id,
+            "log_level": "WARNING",
+        }
+    )
+    DBOS.listen_queues(list(queues))
+    DBOS.launch()
+    for name in QUEUES:
+        await DBOS.register_queue_async(
+            name,
+            polling_interval_sec=settings.queue_polling_interval_s,
+            worker_concurrency=settings.worker_concurrency,
+        )
+    log.info("jobs_engine_started", executor_id=settings.executor_id, queues=list(queues))
+
+
+def shutdown_engine() -> None:
+    DBOS.destroy(destroy_registry=False)

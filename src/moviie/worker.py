@@ -1,0 +1,84 @@
+"""Worker processes: every workflow module is imported here, then the engine runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import timedelta
+
+from dbos import DBOS
+
+from moviie.config import Settings
+from moviie.db.engine import Database
+from moviie.db.types import utcnow
+from moviie.jobs import heartbeat
+from moviie.jobs.engine import launch_engine, shutdown_engine
+from moviie.jobs.recovery import recover_workflows_of
+from moviie.jobs.runtime import JobRuntime, set_runtime
+from moviie.log import get_logger
+from moviie.maintenance import tasks as maintenance_tasks
+
+log = get_logger("moviie.worker")
+
+SCHEDULES = [
+    {
+        "schedule_name": "purge-expired-idempotency-records",
+        "workflow_fn": maintenance_tasks.scheduled_purge_expired_idempotency_records,
+        "schedule": "0 7 * * * *",  # hourly
+        "queue_name": "maintenance",
+    },
+]
+
+
+class WorkerProcess:
+    """The durable engine plus this worker's heartbeat and the reaper of silent workers."""
+
+    def __init__(self, settings: Settings, queues: Sequence[str], db: Database | None = None):
+        self.settings = settings
+        self.queues = list(queues)
+        self.db = db or Database(settings.resolved_database_url)
+        self._owns_db = db is None
+        self._beat: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        set_runtime(JobRuntime(settings=self.settings, db=self.db))
+        await launch_engine(self.settings, self.queues)
+        if "maintenance" in self.queues:
+            await DBOS.apply_schedules_async(SCHEDULES)  # type: ignore[arg-type]
+        await self.beat_once()
+        self._beat = asyncio.create_task(self._beat_forever())
+
+    async def stop(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+        await asyncio.to_thread(shutdown_engine)
+        set_runtime(None)
+        if self._owns_db:
+            await self.db.dispose()
+
+    async def beat_once(self) -> None:
+        now = utcnow()
+        async with self.db.transaction() as session:
+            await heartbeat.beat(session, self.settings.executor_id, self.queues, now)
+        await self.reap_silent_workers()
+
+    async def reap_silent_workers(self) -> None:
+        now = utcnow()
+        cutoff = now - timedelta(seconds=self.settings.worker_dead_after_s)
+        async with self.db.transaction() as session:
+            silent = await heartbeat.silent_workers(session, cutoff, self.settings.executor_id)
+            claimed = [w.executor_id for w in silent if await heartbeat.claim_recovery(session, w, now)]
+        for executor_id in claimed:
+            count = await recover_workflows_of(executor_id)
+            log.warning("recovered_silent_worker", lost_executor_id=executor_id, workflows=count)
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.worker_heartbeat_s)
+            try:
+                await self.beat_once()
+            except Exception:
+                log.exception("heartbeat_failed")
