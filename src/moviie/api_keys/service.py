@@ -88,7 +88,7 @@ async def find_key(session: AsyncSession, raw_key: str) -> tuple[ApiKey, Account
     found = (await session.execute(stmt)).one_or_none()
     if found is None:
         return None
-    key, account = found.tuple()
+    key, account = found
     if key.type != parsed.type or not key_matches(parsed.full, key.secret_hash):
         return None
     return key, account

@@ -63,7 +63,10 @@ async def _authenticate(
     key, account = found
     now = utcnow()
     if api_keys.last_used_is_stale(key, now):
-        await _record_use(request, key.id)
+        if session.info.get("writer"):
+            await api_keys.record_use(session, key.id, now)
+        else:
+            await _record_use(request, key.id)
     granted = (
         PUBLISHABLE_SCOPES if key.type == "publishable" else tuple(key.scopes or PRIVATE_SCOPES)
     )
@@ -71,7 +74,8 @@ async def _authenticate(
 
 
 async def _record_use(request: Request, key_id: str) -> None:
-    # Its own short transaction: a read request stays a read, and a lost stamp costs nothing.
+    # A read request stays a read: the stamp takes its own short transaction (SQLite would make
+    # a deferred transaction that turns into a writer fail under contention); losing it is harmless.
     try:
         async with get_database(request).transaction() as session:
             await api_keys.record_use(session, key_id, utcnow())

@@ -79,7 +79,9 @@ class Database:
         )
 
     def session(self, *, write: bool = True) -> AsyncSession:
-        return (self._writer if write else self._reader)()
+        session = (self._writer if write else self._reader)()
+        session.info["writer"] = write
+        return session
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:

@@ -56,6 +56,8 @@ class IdempotencyMiddleware:
             return
 
         body = await _read_body(receive)
+        if body is None:  # the client left, or the body cap answered already
+            return
         db: Database = scope["app"].state.db
         caller_scope = hashlib.sha256(auth).hexdigest()
         fingerprint = hashlib.sha256(
@@ -169,16 +171,15 @@ class IdempotencyMiddleware:
             await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
     parts: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         parts.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(parts)
+            return b"".join(parts)
 
 
 async def _send_replay(record: IdempotencyRecord, send: Send) -> None:

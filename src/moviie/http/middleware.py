@@ -87,17 +87,29 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise PayloadTooLarge(f"The body may be at most {limit} bytes.", max_bytes=limit)
         seen = 0
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise PayloadTooLarge(f"The body may be at most {limit} bytes.", max_bytes=limit)
+                    # Answer now and tell the app the client left: frameworks turn an exception
+                    # raised while reading the body into their own 400.
+                    refused = True
+                    error = PayloadTooLarge(
+                        f"The body may be at most {limit} bytes.", max_bytes=limit
+                    )
+                    await problem_response(error)(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -1,0 +1,105 @@
+"""Shared fixtures: a real database per backend (SQLite file, PostgreSQL), the real app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+
+from moviie.accounts import service as accounts
+from moviie.app import create_app
+from moviie.config import Settings
+from moviie.db import migrate
+from moviie.db.engine import Database
+from moviie.jobs.engine import migrate_engine
+
+PG_ADMIN_URL = os.environ.get("MOVIIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b for b in os.environ.get("MOVIIE_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+
+
+def create_pg_database() -> str:
+    name = f"moviie_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database_url(backend: str, tmp_dir: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_dir / f'moviie-{uuid.uuid4().hex[:8]}.db'}"
+    return create_pg_database()
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        log_format="console",
+        log_level="WARNING",
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database, one per backend for the whole session."""
+    url = fresh_database_url(request.param, tmp_path_factory.mktemp("db"))
+    migrate.upgrade(url)
+    migrate_engine(make_settings(url, tmp_path_factory.mktemp("data")))
+    yield url
+    if request.param == "postgresql":
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest_asyncio.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://moviie.test") as c:
+        yield c
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Database:
+    database: Database = app.state.db
+    return database
+
+
+async def make_account(db: Database, plan: str = "trial") -> accounts.NewAccount:
+    async with db.transaction() as session:
+        return await accounts.create_account(
+            session, email=f"{uuid.uuid4().hex[:10]}@example.test", name="Test account", plan=plan
+        )
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest_asyncio.fixture
+async def account(db: Database) -> accounts.NewAccount:
+    return await make_account(db)
