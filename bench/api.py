@@ -38,8 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI, HTTPException, Request  # module level: route annotations resolve here
+
 HOST = "127.0.0.1"
-PG_ADMIN_URL = os.environ.get("MOVIIE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "MOVIIE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 THROUGHPUT_TARGET = 0.60
 HERE = Path(__file__).resolve()
 
@@ -51,8 +55,6 @@ HERE = Path(__file__).resolve()
 def build_bare_app(url: str, account_id: str) -> Any:
     from collections.abc import AsyncIterator
     from contextlib import asynccontextmanager
-
-    from fastapi import FastAPI, HTTPException, Request
 
     from moviie.db.engine import Database
     from moviie.db.models import Account
@@ -144,7 +146,9 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def load_httpx(url: str, seconds: float, concurrency: int, headers: dict[str, str]) -> dict[str, Any]:
+def load_httpx(
+    url: str, seconds: float, concurrency: int, headers: dict[str, str]
+) -> dict[str, Any]:
     """C keep-alive connections, each issuing requests back to back for `seconds`."""
     import httpx
 
@@ -227,7 +231,9 @@ class Loader:
             stop(proc)
             self.procs.remove(proc)
         if proc.returncode != 0:
-            raise RuntimeError(f"load generator failed ({proc.returncode}): {err.strip() or out.strip()}")
+            raise RuntimeError(
+                f"load generator failed ({proc.returncode}): {err.strip() or out.strip()}"
+            )
         return out
 
     def measure(self, url: str, seconds: float, concurrency: int, auth: str | None) -> Result:
@@ -235,27 +241,52 @@ class Loader:
             script = self.tmp / f"wrk-{uuid.uuid4().hex[:8]}.lua"
             script.write_text(WRK_SCRIPT % lua_string(auth or ""))
             argv = [
-                self.wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
-                "--timeout", "30s", "--latency", "-s", str(script), url,
+                self.wrk,
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "30s",
+                "--latency",
+                "-s",
+                str(script),
+                url,
             ]
             out = self._run(argv, timeout=seconds + 60)
             line = next((ln for ln in out.splitlines() if ln.startswith("WRKJSON ")), None)
             if line is None:
                 raise RuntimeError(f"unexpected wrk output:\n{out}")
-            data = json.loads(line[len("WRKJSON "):])
+            data = json.loads(line[len("WRKJSON ") :])
             return Result(
-                "wrk", data["requests"], data["duration_us"] / 1e6,
-                data["p50_us"] / 1000, data["p99_us"] / 1000, data["errors"],
+                "wrk",
+                data["requests"],
+                data["duration_us"] / 1e6,
+                data["p50_us"] / 1000,
+                data["p99_us"] / 1000,
+                data["errors"],
             )
         argv = [
-            sys.executable, str(HERE), "--load", url, "--seconds", str(seconds),
-            "--concurrency", str(concurrency),
+            sys.executable,
+            str(HERE),
+            "--load",
+            url,
+            "--seconds",
+            str(seconds),
+            "--concurrency",
+            str(concurrency),
         ]
         if auth:
             argv += ["--header", f"Authorization: {auth}"]
         out = self._run(argv, timeout=seconds + 120)
         data = json.loads(out.strip().splitlines()[-1])
-        return Result("httpx", data["requests"], data["seconds"], data["p50_ms"], data["p99_ms"], data["errors"])
+        return Result(
+            "httpx",
+            data["requests"],
+            data["seconds"],
+            data["p50_ms"],
+            data["p99_ms"],
+            data["errors"],
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,12 +352,27 @@ def prepare(url: str, data_dir: Path) -> tuple[str, str]:
 
 
 def start_server(
-    kind: str, url: str, data_dir: Path, account_id: str, procs: list[subprocess.Popen[Any]], log: Path
+    kind: str,
+    url: str,
+    data_dir: Path,
+    account_id: str,
+    procs: list[subprocess.Popen[Any]],
+    log: Path,
 ) -> tuple[subprocess.Popen[Any], int]:
     port = free_port()
     argv = [
-        sys.executable, str(HERE), "--serve", kind, "--port", str(port), "--url", url,
-        "--data-dir", str(data_dir), "--account-id", account_id,
+        sys.executable,
+        str(HERE),
+        "--serve",
+        kind,
+        "--port",
+        str(port),
+        "--url",
+        url,
+        "--data-dir",
+        str(data_dir),
+        "--account-id",
+        account_id,
     ]
     with log.open("ab") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
@@ -334,14 +380,18 @@ def start_server(
     return proc, port
 
 
-def wait_ready(proc: subprocess.Popen[Any], url: str, headers: dict[str, str], account_id: str, log: Path) -> None:
+def wait_ready(
+    proc: subprocess.Popen[Any], url: str, headers: dict[str, str], account_id: str, log: Path
+) -> None:
     import httpx
 
     deadline = time.monotonic() + 60
     last: str = ""
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited ({proc.returncode}); log:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"server exited ({proc.returncode}); log:\n{log.read_text()[-3000:]}"
+            )
         try:
             response = httpx.get(url, headers=headers, timeout=5)
             if response.status_code == 200:
@@ -349,6 +399,8 @@ def wait_ready(proc: subprocess.Popen[Any], url: str, headers: dict[str, str], a
                     raise RuntimeError(f"{url} answered another account: {response.text}")
                 return
             last = f"{response.status_code} {response.text[:300]}"
+            if 400 <= response.status_code < 500:
+                raise RuntimeError(f"{url} answered {last}")
         except httpx.TransportError as exc:
             last = repr(exc)
         time.sleep(0.2)
@@ -362,10 +414,20 @@ def fmt(result: Result) -> str:
     return text
 
 
-def run_backend(backend: str, args: argparse.Namespace, loader: Loader, tmp: Path, procs: list[subprocess.Popen[Any]]) -> None:
+def run_backend(
+    backend: str,
+    args: argparse.Namespace,
+    loader: Loader,
+    tmp: Path,
+    procs: list[subprocess.Popen[Any]],
+) -> None:
     data_dir = tmp / f"data-{backend}"
     data_dir.mkdir()
-    url = f"sqlite:///{(data_dir / 'moviie.db').resolve()}" if backend == "sqlite" else create_pg_database()
+    url = (
+        f"sqlite:///{(data_dir / 'moviie.db').resolve()}"
+        if backend == "sqlite"
+        else create_pg_database()
+    )
     started: list[subprocess.Popen[Any]] = []
     try:
         account_id, key = prepare(url, data_dir)
@@ -412,12 +474,18 @@ def run_backend(backend: str, args: argparse.Namespace, loader: Loader, tmp: Pat
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of one measurement")
     parser.add_argument("--concurrency", type=int, default=32, help="open keep-alive connections")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per server (best kept)")
-    parser.add_argument("--httpx", action="store_true", help="use the httpx load generator even if wrk exists")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating rounds per server (best kept)"
+    )
+    parser.add_argument(
+        "--httpx", action="store_true", help="use the httpx load generator even if wrk exists"
+    )
     # internal modes
     parser.add_argument("--serve", choices=["full", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

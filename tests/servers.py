@@ -32,7 +32,9 @@ def moviie_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str
     return env
 
 
-def run_moviie(args: Sequence[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_moviie(
+    args: Sequence[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "moviie", *args],
         env=env,
@@ -66,7 +68,9 @@ def moviie_server(command: str, env: dict[str, str], log_path: Path) -> Iterator
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"moviie {command} did not start: {log_path.read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"moviie {command} did not start: {log_path.read_text()[-2000:]}"
+                    )
                 time.sleep(0.1)
             yield base_url
         finally:

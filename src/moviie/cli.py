@@ -91,14 +91,15 @@ def _run_server(
 
     async def serve() -> None:
         task = asyncio.create_task(server.serve())
-        while not server.started and not task.done():
+        # uvicorn signals no "bound" event
+        while not server.started and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if server.started:
             console.print(banner(settings))
             if first_key is not None:
+                me_url = f"{settings.resolved_public_url}/v1/me"
                 console.print(
-                    f"curl -H 'Authorization: Bearer {first_key}' {settings.resolved_public_url}/v1/me",
-                    soft_wrap=True,
+                    f"curl -H 'Authorization: Bearer {first_key}' {me_url}", soft_wrap=True
                 )
         await task
 

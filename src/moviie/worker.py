@@ -70,7 +70,9 @@ class WorkerProcess:
         cutoff = now - timedelta(seconds=self.settings.worker_dead_after_s)
         async with self.db.transaction() as session:
             silent = await heartbeat.silent_workers(session, cutoff, self.settings.executor_id)
-            claimed = [w.executor_id for w in silent if await heartbeat.claim_recovery(session, w, now)]
+            claimed = [
+                w.executor_id for w in silent if await heartbeat.claim_recovery(session, w, now)
+            ]
         for executor_id in claimed:
             count = await recover_workflows_of(executor_id)
             log.warning("recovered_silent_worker", lost_executor_id=executor_id, workflows=count)

@@ -24,7 +24,9 @@ async def test_me_shows_the_account_plan_usage_and_credits(
     assert response.headers["RateLimit-Limit"] == "600"
 
 
-async def test_new_accounts_on_a_paid_plan_have_no_trial(client: httpx.AsyncClient, db: Database) -> None:
+async def test_new_accounts_on_a_paid_plan_have_no_trial(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     created = await make_account(db, plan="starter")
     body = (await client.get("/v1/me", headers=bearer(created.private_key))).json()
     assert body["plan"]["name"] == "starter"
@@ -38,7 +40,9 @@ async def test_me_without_a_key_is_401(client: httpx.AsyncClient) -> None:
     assert response.json()["code"] == "unauthenticated"
 
 
-async def test_malformed_and_unknown_keys_are_401(client: httpx.AsyncClient, account: NewAccount) -> None:
+async def test_malformed_and_unknown_keys_are_401(
+    client: httpx.AsyncClient, account: NewAccount
+) -> None:
     near_miss = account.private_key[:-1] + ("A" if account.private_key[-1] != "A" else "B")
     for header in (
         {"Authorization": "Bearer nope"},

@@ -50,11 +50,15 @@ async def test_a_revoked_key_stops_working_at_once(
         await client.post("/v1/api-keys", json={"name": "tmp"}, headers=bearer(account.private_key))
     ).json()
     assert (await client.get("/v1/me", headers=bearer(created["key"]))).status_code == 200
-    response = await client.delete(f"/v1/api-keys/{created['id']}", headers=bearer(account.private_key))
+    response = await client.delete(
+        f"/v1/api-keys/{created['id']}", headers=bearer(account.private_key)
+    )
     assert response.status_code == 204
     response = await client.get("/v1/me", headers=bearer(created["key"]))
     assert response.status_code == 401
-    again = await client.delete(f"/v1/api-keys/{created['id']}", headers=bearer(account.private_key))
+    again = await client.delete(
+        f"/v1/api-keys/{created['id']}", headers=bearer(account.private_key)
+    )
     assert again.status_code == 404
     assert again.json()["code"] == "api_key_not_found"
 
@@ -63,10 +67,12 @@ async def test_another_accounts_key_is_404_and_untouched(
     client: httpx.AsyncClient, account: NewAccount, db: Database
 ) -> None:
     other = await make_account(db)
-    other_key_id = (
-        await client.get("/v1/api-keys", headers=bearer(other.private_key))
-    ).json()["data"][0]["id"]
-    response = await client.delete(f"/v1/api-keys/{other_key_id}", headers=bearer(account.private_key))
+    other_key_id = (await client.get("/v1/api-keys", headers=bearer(other.private_key))).json()[
+        "data"
+    ][0]["id"]
+    response = await client.delete(
+        f"/v1/api-keys/{other_key_id}", headers=bearer(account.private_key)
+    )
     assert response.status_code == 404
     assert response.json()["code"] == "api_key_not_found"
     listed = (await client.get("/v1/api-keys", headers=bearer(account.private_key))).json()
@@ -121,9 +127,13 @@ async def test_publishable_keys_only_play(client: httpx.AsyncClient, account: Ne
         assert response.json()["code"] == "insufficient_scope"
 
 
-async def test_listing_pages_with_a_stable_cursor(client: httpx.AsyncClient, account: NewAccount) -> None:
+async def test_listing_pages_with_a_stable_cursor(
+    client: httpx.AsyncClient, account: NewAccount
+) -> None:
     for i in range(5):
-        await client.post("/v1/api-keys", json={"name": f"k{i}"}, headers=bearer(account.private_key))
+        await client.post(
+            "/v1/api-keys", json={"name": f"k{i}"}, headers=bearer(account.private_key)
+        )
     seen: list[str] = []
     cursor = None
     while True:
@@ -137,7 +147,9 @@ async def test_listing_pages_with_a_stable_cursor(client: httpx.AsyncClient, acc
             break
         cursor = page["next_cursor"]
         # a key created mid-listing does not shift the pages still to come
-        await client.post("/v1/api-keys", json={"name": "late"}, headers=bearer(account.private_key))
+        await client.post(
+            "/v1/api-keys", json={"name": "late"}, headers=bearer(account.private_key)
+        )
     assert len(seen) == 7  # 5 + the two default keys
     assert seen == sorted(seen, reverse=True)
     assert len(set(seen)) == len(seen)

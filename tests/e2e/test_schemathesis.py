@@ -17,7 +17,18 @@ pytestmark = pytest.mark.slow
 def test_generated_requests_never_get_a_server_error(database_url: str, tmp_path: Path) -> None:
     # A fuzzer is a flood by design: the budget must not turn its requests into 429s.
     env = moviie_env(database_url, tmp_path, MOVIIE_RATE_LIMIT_PER_MINUTE="1000000")
-    created = run_moviie(["accounts", "create", "--email", f"st-{tmp_path.name}@example.test", "--name", "ST", "--json"], env)
+    created = run_moviie(
+        [
+            "accounts",
+            "create",
+            "--email",
+            f"st-{tmp_path.name}@example.test",
+            "--name",
+            "ST",
+            "--json",
+        ],
+        env,
+    )
     assert created.returncode == 0, created.stderr
     key = json.loads(created.stdout)["private_key"]
     with moviie_server("api", env, tmp_path / "server.log") as base_url:

@@ -25,7 +25,9 @@ async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None
     assert_problem(await client.get("/v1/nothing-here"), 404, "not_found")
 
 
-async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient, account: NewAccount) -> None:
+async def test_wrong_method_is_a_405_problem(
+    client: httpx.AsyncClient, account: NewAccount
+) -> None:
     response = await client.put("/v1/me", headers=bearer(account.private_key))
     assert_problem(response, 405, "method_not_allowed")
     assert "GET" in response.headers["allow"]
@@ -67,7 +69,9 @@ async def test_a_body_over_the_limit_is_413_declared_or_streamed(
 ) -> None:
     huge = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
     headers = {**bearer(account.private_key), "Content-Type": "application/json"}
-    assert_problem(await client.post("/v1/api-keys", content=huge, headers=headers), 413, "payload_too_large")
+    assert_problem(
+        await client.post("/v1/api-keys", content=huge, headers=headers), 413, "payload_too_large"
+    )
 
     async def chunks():  # no Content-Length: counted while it streams
         for _ in range(40):
@@ -77,17 +81,25 @@ async def test_a_body_over_the_limit_is_413_declared_or_streamed(
     assert_problem(response, 413, "payload_too_large")
 
 
-async def test_huge_limit_and_garbage_cursor(client: httpx.AsyncClient, account: NewAccount) -> None:
+async def test_huge_limit_and_garbage_cursor(
+    client: httpx.AsyncClient, account: NewAccount
+) -> None:
     headers = bearer(account.private_key)
-    assert_problem(await client.get("/v1/api-keys?limit=100000", headers=headers), 422, "validation_failed")
-    assert_problem(await client.get("/v1/api-keys?limit=0", headers=headers), 422, "validation_failed")
+    assert_problem(
+        await client.get("/v1/api-keys?limit=100000", headers=headers), 422, "validation_failed"
+    )
+    assert_problem(
+        await client.get("/v1/api-keys?limit=0", headers=headers), 422, "validation_failed"
+    )
     for cursor in ("garbage", "eyJ4IjoxfQ", "%%%", "e30"):
         response = await client.get("/v1/api-keys", params={"cursor": cursor}, headers=headers)
         body = assert_problem(response, 400, "invalid_cursor")
         assert body["param"] == "cursor"
 
 
-async def test_an_uncaught_exception_is_a_500_without_a_trace(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_an_uncaught_exception_is_a_500_without_a_trace(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     async def explode() -> None:
         raise RuntimeError("secret internals at /srv/moviie/app.py line 42")
 
@@ -99,7 +111,9 @@ async def test_an_uncaught_exception_is_a_500_without_a_trace(app: FastAPI, clie
     assert body["request_id"]
 
 
-async def test_request_ids_are_echoed_when_sane_and_made_otherwise(client: httpx.AsyncClient) -> None:
+async def test_request_ids_are_echoed_when_sane_and_made_otherwise(
+    client: httpx.AsyncClient,
+) -> None:
     echoed = await client.get("/healthz", headers={"X-Request-Id": "abc-123_x.y:z"})
     assert echoed.headers["x-request-id"] == "abc-123_x.y:z"
     for insane in ("has space", "x" * 300, "<script>"):

@@ -40,18 +40,26 @@ async def test_same_key_same_body_replays_the_first_response(
 
 async def test_same_key_other_body_is_409(client: httpx.AsyncClient, account: NewAccount) -> None:
     headers = {**bearer(account.private_key), "Idempotency-Key": "k-409"}
-    assert (await client.post("/v1/api-keys", json={"name": "a"}, headers=headers)).status_code == 201
+    assert (
+        await client.post("/v1/api-keys", json={"name": "a"}, headers=headers)
+    ).status_code == 201
     response = await client.post("/v1/api-keys", json={"name": "b"}, headers=headers)
     assert_problem(response, 409, "idempotency_key_reused")
 
 
-async def test_keys_are_scoped_to_the_caller(client: httpx.AsyncClient, account: NewAccount, db: Database) -> None:
+async def test_keys_are_scoped_to_the_caller(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
     from tests.conftest import make_account
 
     other = await make_account(db)
     shared = {"Idempotency-Key": "same-key-two-accounts"}
-    mine = await client.post("/v1/api-keys", json={"name": "a"}, headers={**bearer(account.private_key), **shared})
-    theirs = await client.post("/v1/api-keys", json={"name": "a"}, headers={**bearer(other.private_key), **shared})
+    mine = await client.post(
+        "/v1/api-keys", json={"name": "a"}, headers={**bearer(account.private_key), **shared}
+    )
+    theirs = await client.post(
+        "/v1/api-keys", json={"name": "a"}, headers={**bearer(other.private_key), **shared}
+    )
     assert mine.status_code == theirs.status_code == 201
     assert "idempotent-replayed" not in theirs.headers
     assert mine.json()["id"] != theirs.json()["id"]
@@ -72,15 +80,21 @@ async def test_invalid_keys_are_400_and_nothing_is_written(
     assert await _counts(db, account.account.id) == before
 
 
-async def test_errors_worth_retrying_are_not_kept(client: httpx.AsyncClient, account: NewAccount) -> None:
+async def test_errors_worth_retrying_are_not_kept(
+    client: httpx.AsyncClient, account: NewAccount
+) -> None:
     headers = {"Idempotency-Key": "retry-me", "Authorization": "Bearer mvi_live_" + "a" * 44}
-    assert (await client.post("/v1/api-keys", json={"name": "a"}, headers=headers)).status_code == 401
+    assert (
+        await client.post("/v1/api-keys", json={"name": "a"}, headers=headers)
+    ).status_code == 401
     # the same key, now with a valid credential, is a different caller and runs normally
     good = {**bearer(account.private_key), "Idempotency-Key": "retry-me"}
     assert (await client.post("/v1/api-keys", json={"name": "a"}, headers=good)).status_code == 201
 
 
-async def test_validation_failures_are_kept_and_replayed(client: httpx.AsyncClient, account: NewAccount) -> None:
+async def test_validation_failures_are_kept_and_replayed(
+    client: httpx.AsyncClient, account: NewAccount
+) -> None:
     headers = {**bearer(account.private_key), "Idempotency-Key": "bad-body"}
     first = await client.post("/v1/api-keys", json={"name": ""}, headers=headers)
     second = await client.post("/v1/api-keys", json={"name": ""}, headers=headers)
@@ -119,7 +133,11 @@ async def test_a_refused_oversized_body_keeps_no_record(
     response = await client.post(
         "/v1/api-keys",
         content=chunks(),
-        headers={**bearer(account.private_key), "Idempotency-Key": "big", "Content-Type": "application/json"},
+        headers={
+            **bearer(account.private_key),
+            "Idempotency-Key": "big",
+            "Content-Type": "application/json",
+        },
     )
     assert_problem(response, 413, "payload_too_large")
     assert (await _counts(db, account.account.id))[1] == records_before

@@ -11,7 +11,9 @@ from tests.conftest import bearer, make_account, make_settings
 from tests.http.test_errors import assert_problem
 
 
-async def _limited_client(database_url: str, tmp_path: Path, **overrides: object) -> AsyncIterator[httpx.AsyncClient]:
+async def _limited_client(
+    database_url: str, tmp_path: Path, **overrides: object
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(database_url, tmp_path, rate_limit_per_minute=3, **overrides))
     async with app.router.lifespan_context(app):
         await app.state.limiter.reset()

@@ -22,7 +22,7 @@ def _out(row: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(
         id=row.id,
         name=row.name,
-        type=row.type,  # type: ignore[arg-type]
+        type=row.type,
         scopes=row.scopes,
         prefix=PREFIXES[row.type] + row.selector[:4],  # type: ignore[index]
         last4=row.last4,
@@ -40,9 +40,7 @@ async def create_api_key(body: ApiKeyCreate, session: Session, caller: KeysWrite
 
 
 @router.get("/v1/api-keys", summary="List API keys")
-async def list_api_keys(
-    session: Session, caller: KeysWriter, page: Pagination
-) -> Page[ApiKeyOut]:
+async def list_api_keys(session: Session, caller: KeysWriter, page: Pagination) -> Page[ApiKeyOut]:
     rows, has_more = await service.list_keys(
         session, caller.account_id, limit=page.limit, after_id=page.after_id
     )

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from moviie.api_keys.scopes import PrivateScope
 from moviie.schemas import RequestModel
 
-_KEY_EXAMPLE = {
+_KEY_EXAMPLE: dict[str, Any] = {
     "id": "key_01jeq3v5m3f6a9b1c2d3e4f5g6",
     "name": "production backend",
     "type": "private",

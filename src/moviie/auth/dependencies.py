@@ -24,7 +24,7 @@ log = get_logger("moviie.auth")
 bearer_scheme = HTTPBearer(
     auto_error=False,
     bearerFormat="mvi_live_... or mvi_pub_...",
-    description="A private key (`mvi_live_...`) or, for playback, a publishable key (`mvi_pub_...`).",
+    description="A private key (`mvi_live_...`), or a publishable key (`mvi_pub_...`) to play.",
 )
 
 

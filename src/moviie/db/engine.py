@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def _with_driver(url: str, *, is_async: bool) -> URL:
@@ -64,7 +69,9 @@ def create_async_db_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(async_url, pool_size=8, max_overflow=8, **kwargs)
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(async_url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+    return create_async_engine(
+        async_url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs
+    )
 
 
 class Database:

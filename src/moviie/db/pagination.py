@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 async def keyset_page(
     session: AsyncSession,
-    stmt: Select[tuple[T]],
+    stmt: Select[T],
     id_column: InstrumentedAttribute[Any],
     *,
     limit: int,

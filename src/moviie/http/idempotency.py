@@ -62,7 +62,12 @@ class IdempotencyMiddleware:
         caller_scope = hashlib.sha256(auth).hexdigest()
         fingerprint = hashlib.sha256(
             b"\n".join(
-                [scope["path"].encode(), scope.get("query_string", b""), headers.get(b"content-type", b""), body]
+                [
+                    scope["path"].encode(),
+                    scope.get("query_string", b""),
+                    headers.get(b"content-type", b""),
+                    body,
+                ]
             )
         ).hexdigest()
         record_id, replay = await self._claim(db, caller_scope, key, fingerprint)
@@ -168,7 +173,9 @@ class IdempotencyMiddleware:
 
     async def _release(self, db: Database, record_id: int) -> None:
         async with db.transaction() as session:
-            await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+            await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id)
+            )
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -188,7 +195,9 @@ async def _send_replay(record: IdempotencyRecord, send: Send) -> None:
         (k.encode("latin-1"), v.encode("latin-1")) for k, v in record.response_headers or []
     ]
     headers += [(b"idempotent-replayed", b"true"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": record.response_status, "headers": headers})
+    await send(
+        {"type": "http.response.start", "status": record.response_status, "headers": headers}
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -32,7 +32,9 @@ def decode_cursor(cursor: str) -> str:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         after = json.loads(raw)["after"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise InvalidCursor("Pass back the next_cursor of a previous page.", param="cursor") from exc
+        raise InvalidCursor(
+            "Pass back the next_cursor of a previous page.", param="cursor"
+        ) from exc
     if not isinstance(after, str) or not 0 < len(after) <= 64:
         raise InvalidCursor("Pass back the next_cursor of a previous page.", param="cursor")
     return after

@@ -29,9 +29,7 @@ class MoviieRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         body_field = self.body_field
-        expects_json = body_field is not None and not isinstance(
-            body_field.field_info, params.Form
-        )
+        expects_json = body_field is not None and not isinstance(body_field.field_info, params.Form)
         if not expects_json:
             return handler
 

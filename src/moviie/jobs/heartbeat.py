@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moviie.db.models import Worker
 
 
-async def beat(session: AsyncSession, executor_id: str, queues: Sequence[str], now: datetime) -> None:
+async def beat(
+    session: AsyncSession, executor_id: str, queues: Sequence[str], now: datetime
+) -> None:
     row = await session.get(Worker, executor_id)
     if row is None:
         session.add(

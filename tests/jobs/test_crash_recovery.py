@@ -1,0 +1,202 @@
+"""Durable jobs survive SIGKILL: the same worker resumes on restart, and a live worker takes over
+the jobs of one that never comes back. Real worker processes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from dbos import DBOSClient
+from sqlalchemy import func, select
+
+from moviie.db.engine import Database
+from moviie.db.models import IdempotencyRecord
+from moviie.db.types import utcnow
+from moviie.jobs.client import JobClient
+from moviie.jobs.urls import system_database_url
+from moviie.maintenance.tasks import purge_expired_idempotency_records
+from tests.conftest import make_settings
+from tests.servers import moviie_env
+
+pytestmark = pytest.mark.slow
+RECORDS = 5
+
+
+async def _seed_expired(url: str, count: int) -> str:
+    db = Database(url)
+    tag = uuid.uuid4().hex[:8]
+    try:
+        async with db.transaction() as session:
+            past = utcnow() - timedelta(days=2)
+            for i in range(count):
+                session.add(
+                    IdempotencyRecord(
+                        scope=f"crash-{tag}",
+                        key=f"k{i}",
+                        fingerprint="f",
+                        created_at=past,
+                        expires_at=past,
+                    )
+                )
+    finally:
+        await db.dispose()
+    return tag
+
+
+async def _count_expired(url: str) -> int:
+    db = Database(url)
+    try:
+        async with db.transaction(write=False) as session:
+            stmt = (
+                select(func.count())
+                .select_from(IdempotencyRecord)
+                .where(IdempotencyRecord.expires_at <= utcnow())
+            )
+            return int(await session.scalar(stmt) or 0)
+    finally:
+        await db.dispose()
+
+
+async def _enqueue_purge(url: str, tmp: Path, job_id: str) -> None:
+    settings = make_settings(url, tmp)
+    db = Database(url)
+    jobs = JobClient(settings)
+    try:
+        async with db.transaction() as session:
+            await jobs.enqueue_in(
+                session, "maintenance", purge_expired_idempotency_records, 1, 1.0, job_id=job_id
+            )
+    finally:
+        jobs.close()
+        await db.dispose()
+
+
+@contextmanager
+def worker(env: dict[str, str], executor_id: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moviie", "worker", "--queues", "maintenance"],
+            env={**env, "MOVIIE_EXECUTOR_ID": executor_id},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _status(client: DBOSClient, job_id: str) -> tuple[str, str | None, object]:
+    status = client.retrieve_workflow(job_id).get_status()
+    return status.status, status.executor_id, status.output
+
+
+@pytest.fixture
+def crash_setup(
+    database_url: str, tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str], DBOSClient]]:
+    env = moviie_env(
+        database_url,
+        tmp_path,
+        MOVIIE_QUEUE_POLLING_INTERVAL_S="0.1",
+        MOVIIE_WORKER_HEARTBEAT_S="0.5",
+        MOVIIE_WORKER_DEAD_AFTER_S="3",
+    )
+    client = DBOSClient(
+        system_database_url=system_database_url(database_url), application_name="moviie"
+    )
+    # earlier tests on this database may have left expired records: start from none
+    asyncio.run(_purge_all(database_url))
+    yield database_url, env, client
+    client.destroy()
+
+
+async def _purge_all(url: str) -> None:
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            from sqlalchemy import delete
+
+            await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
+            )
+    finally:
+        await db.dispose()
+
+
+def _kill_mid_workflow(url: str, process: subprocess.Popen[bytes]) -> None:
+    # two one-row batches are done and the workflow sleeps before the third: kill it there
+    wait_for(lambda: asyncio.run(_count_expired(url)) <= RECORDS - 2, 60, "two batches")
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_a_killed_worker_finishes_its_job_after_restart(
+    crash_setup: tuple[str, dict[str, str], DBOSClient], tmp_path: Path
+) -> None:
+    url, env, client = crash_setup
+    asyncio.run(_seed_expired(url, RECORDS))
+    job_id = f"purge-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    asyncio.run(_enqueue_purge(url, tmp_path, job_id))
+    with worker(env, "worker-a", log) as first:
+        _kill_mid_workflow(url, first)
+    assert first.returncode == -signal.SIGKILL
+    assert _status(client, job_id)[0] == "PENDING"
+    remaining = asyncio.run(_count_expired(url))
+    assert 0 < remaining < RECORDS
+
+    with worker(env, "worker-a", log):
+        wait_for(lambda: _status(client, job_id)[0] == "SUCCESS", 60, "the job to finish")
+    _, executor, output = _status(client, job_id)
+    # each batch's count was recorded once: a batch re-run after the crash would change the total
+    assert output == RECORDS, log.read_text()[-3000:]
+    assert executor == "worker-a"
+    assert asyncio.run(_count_expired(url)) == 0
+
+
+def test_a_live_worker_takes_over_the_jobs_of_a_lost_one(
+    crash_setup: tuple[str, dict[str, str], DBOSClient], tmp_path: Path
+) -> None:
+    url, env, client = crash_setup
+    asyncio.run(_seed_expired(url, RECORDS))
+    job_id = f"purge-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    asyncio.run(_enqueue_purge(url, tmp_path, job_id))
+    with worker(env, f"lost-{job_id}", log) as lost:
+        _kill_mid_workflow(url, lost)
+    assert _status(client, job_id)[0] == "PENDING"
+
+    with worker(env, f"rescuer-{job_id}", log):
+        wait_for(
+            lambda: _status(client, job_id)[0] == "SUCCESS", 60, "the rescuer to finish the job"
+        )
+    _, executor, output = _status(client, job_id)
+    assert output == RECORDS, log.read_text()[-3000:]
+    assert executor == f"rescuer-{job_id}"
+    assert "recovered_silent_worker" in log.read_text()
+    assert asyncio.run(_count_expired(url)) == 0
