@@ -41,7 +41,13 @@ async def test_every_operation_declares_problem_errors_and_examples(
         assert op.get("summary"), where
 
 
-async def test_docs_page_is_served(client: httpx.AsyncClient) -> None:
+async def test_docs_page_is_served_without_a_cdn(client: httpx.AsyncClient) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "/v1/openapi.json" in response.text
+    assert "cdn" not in response.text.lower()
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/static/vendor/swagger-ui/{asset}" in response.text
+        served = await client.get(f"/static/vendor/swagger-ui/{asset}")
+        assert served.status_code == 200
+        assert len(served.content) > 10_000

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from moviie import __version__
 from moviie.accounts.api import router as accounts_router
@@ -23,6 +26,7 @@ from moviie.http.session import Session
 from moviie.jobs.client import JobClient
 from moviie.worker import WorkerProcess
 
+STATIC_DIR = Path(__file__).parent / "static"
 DESCRIPTION = """Upload videos, stream them adaptively, generate AI materials, and hear about it
 by signed webhooks. Errors are `application/problem+json` with a stable `code`."""
 
@@ -51,7 +55,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from our own copy of Swagger UI: no CDN at run time
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -61,6 +65,18 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
 
     app.include_router(accounts_router)
     app.include_router(api_keys_router)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/v1/openapi.json",
+            title="Moviie API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(session: Session) -> JSONResponse:
