@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 
 from moviie.db.engine import create_sync_db_engine
+from moviie.db.models import Base
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's filter: the job engine keeps its own tables beside ours on SQLite (a `dbos`
+    schema on PostgreSQL); they are not ours to migrate."""
+    return not (type_ == "table" and reflected and name not in Base.metadata.tables)
 
 
 def alembic_config() -> Config:

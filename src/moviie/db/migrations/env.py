@@ -5,16 +5,19 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+from moviie.db.migrate import include_object
 from moviie.db.models import Base
 
 connection = context.config.attributes["connection"]
 is_postgres = connection.dialect.name == "postgresql"
+
 
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=not is_postgres,  # SQLite alters tables by copying them
     compare_type=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     if is_postgres:
