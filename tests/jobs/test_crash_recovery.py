@@ -147,34 +147,44 @@ async def _purge_all(url: str) -> None:
         await db.dispose()
 
 
-def _kill_mid_workflow(url: str, process: subprocess.Popen[bytes]) -> None:
-    # two one-row batches are done and the workflow sleeps before the third: kill it there
-    wait_for(lambda: asyncio.run(_count_expired(url)) <= RECORDS - 2, 60, "two batches")
-    time.sleep(0.3)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+def _start_job_and_kill_its_worker(
+    url: str, env: dict[str, str], client: DBOSClient, tmp_path: Path, executor_id: str
+) -> str:
+    """Seed expired records, enqueue the purge, and SIGKILL the worker mid-workflow: two one-row
+    batches done, the workflow asleep before the third. Returns the job id."""
+    asyncio.run(_seed_expired(url, RECORDS))
+    job_id = f"purge-{uuid.uuid4().hex[:8]}"
+    asyncio.run(_enqueue_purge(url, tmp_path, job_id))
+    with worker(env, executor_id, tmp_path / "worker.log") as process:
+        wait_for(lambda: asyncio.run(_count_expired(url)) <= RECORDS - 2, 60, "two batches")
+        time.sleep(0.3)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert _status(client, job_id)[0] == "PENDING"
+    assert 0 < asyncio.run(_count_expired(url)) < RECORDS
+    return job_id
+
+
+def _finish_on(
+    env: dict[str, str], client: DBOSClient, tmp_path: Path, executor_id: str, job_id: str
+) -> str:
+    """Run a worker until the job succeeds; the log of both workers, for failure messages."""
+    log = tmp_path / "worker.log"
+    with worker(env, executor_id, log):
+        wait_for(lambda: _status(client, job_id)[0] == "SUCCESS", 60, f"{executor_id} to finish")
+    return log.read_text()
 
 
 def test_a_killed_worker_finishes_its_job_after_restart(
     crash_setup: tuple[str, dict[str, str], DBOSClient], tmp_path: Path
 ) -> None:
     url, env, client = crash_setup
-    asyncio.run(_seed_expired(url, RECORDS))
-    job_id = f"purge-{uuid.uuid4().hex[:8]}"
-    log = tmp_path / "worker.log"
-    asyncio.run(_enqueue_purge(url, tmp_path, job_id))
-    with worker(env, "worker-a", log) as first:
-        _kill_mid_workflow(url, first)
-    assert first.returncode == -signal.SIGKILL
-    assert _status(client, job_id)[0] == "PENDING"
-    remaining = asyncio.run(_count_expired(url))
-    assert 0 < remaining < RECORDS
-
-    with worker(env, "worker-a", log):
-        wait_for(lambda: _status(client, job_id)[0] == "SUCCESS", 60, "the job to finish")
+    job_id = _start_job_and_kill_its_worker(url, env, client, tmp_path, "worker-a")
+    log = _finish_on(env, client, tmp_path, "worker-a", job_id)
     _, executor, output = _status(client, job_id)
     # each batch's count was recorded once: a batch re-run after the crash would change the total
-    assert output == RECORDS, log.read_text()[-3000:]
+    assert output == RECORDS, log[-3000:]
     assert executor == "worker-a"
     assert asyncio.run(_count_expired(url)) == 0
 
@@ -183,20 +193,11 @@ def test_a_live_worker_takes_over_the_jobs_of_a_lost_one(
     crash_setup: tuple[str, dict[str, str], DBOSClient], tmp_path: Path
 ) -> None:
     url, env, client = crash_setup
-    asyncio.run(_seed_expired(url, RECORDS))
-    job_id = f"purge-{uuid.uuid4().hex[:8]}"
-    log = tmp_path / "worker.log"
-    asyncio.run(_enqueue_purge(url, tmp_path, job_id))
-    with worker(env, f"lost-{job_id}", log) as lost:
-        _kill_mid_workflow(url, lost)
-    assert _status(client, job_id)[0] == "PENDING"
-
-    with worker(env, f"rescuer-{job_id}", log):
-        wait_for(
-            lambda: _status(client, job_id)[0] == "SUCCESS", 60, "the rescuer to finish the job"
-        )
+    lost, rescuer = f"lost-{tmp_path.name}", f"rescuer-{tmp_path.name}"
+    job_id = _start_job_and_kill_its_worker(url, env, client, tmp_path, lost)
+    log = _finish_on(env, client, tmp_path, rescuer, job_id)
     _, executor, output = _status(client, job_id)
-    assert output == RECORDS, log.read_text()[-3000:]
-    assert executor == f"rescuer-{job_id}"
-    assert "recovered_silent_worker" in log.read_text()
+    assert output == RECORDS, log[-3000:]
+    assert executor == rescuer
+    assert "recovered_silent_worker" in log
     assert asyncio.run(_count_expired(url)) == 0
