@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.api_keys import repository
@@ -75,17 +75,20 @@ async def revoke_key(session: AsyncSession, account_id: str, key_id: str) -> Non
     await session.flush()
 
 
+# Built once: this runs on every authenticated request.
+_KEY_WITH_ACCOUNT = (
+    select(ApiKey, Account)
+    .join(Account, Account.id == ApiKey.account_id)
+    .where(ApiKey.selector == bindparam("selector"), ApiKey.revoked_at.is_(None))
+)
+
+
 async def find_key(session: AsyncSession, raw_key: str) -> tuple[ApiKey, Account] | None:
     """The active key behind `raw_key` and its account, or None; compared in constant time."""
     parsed = parse_key(raw_key)
     if parsed is None:
         return None
-    stmt = (
-        select(ApiKey, Account)
-        .join(Account, Account.id == ApiKey.account_id)
-        .where(ApiKey.selector == parsed.selector, ApiKey.revoked_at.is_(None))
-    )
-    found = (await session.execute(stmt)).one_or_none()
+    found = (await session.execute(_KEY_WITH_ACCOUNT, {"selector": parsed.selector})).one_or_none()
     if found is None:
         return None
     key, account = found

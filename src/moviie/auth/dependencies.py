@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,6 +14,7 @@ from moviie.api_keys import service as api_keys
 from moviie.api_keys.scopes import PRIVATE_SCOPES, PUBLISHABLE_SCOPES
 from moviie.api_keys.tokens import parse_key
 from moviie.config import Settings
+from moviie.db.engine import Database
 from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import InsufficientScope, Unauthenticated
@@ -61,26 +63,35 @@ async def _authenticate(
     if found is None:
         raise Unauthenticated("This API key is unknown or revoked.")
     key, account = found
-    now = utcnow()
-    if api_keys.last_used_is_stale(key, now):
-        if session.info.get("writer"):
-            await api_keys.record_use(session, key.id, now)
-        else:
-            await _record_use(request, key.id)
+    if api_keys.last_used_is_stale(key, utcnow()):
+        _stamp_last_used(get_database(request), key.id)
     granted = (
         PUBLISHABLE_SCOPES if key.type == "publishable" else tuple(key.scopes or PRIVATE_SCOPES)
     )
     return ApiCaller(account=account, key_id=key.id, key_type=key.type, scopes=frozenset(granted))
 
 
-async def _record_use(request: Request, key_id: str) -> None:
-    # A read request stays a read: the stamp takes its own short transaction (SQLite would make
-    # a deferred transaction that turns into a writer fail under contention); losing it is harmless.
-    try:
-        async with get_database(request).transaction() as session:
-            await api_keys.record_use(session, key_id, utcnow())
-    except Exception:
-        log.warning("last_used_at_not_recorded", key_id=key_id, exc_info=True)
+_stamping: dict[str, asyncio.Task[None]] = {}
+
+
+def _stamp_last_used(db: Database, key_id: str) -> None:
+    """Record the key's use in the background, at most one stamp in flight per key.
+
+    The request keeps its own connection: a stamp that needed a second one while holding the
+    first could starve the pool under load. A lost stamp costs nothing."""
+    if key_id in _stamping:
+        return
+
+    async def stamp() -> None:
+        try:
+            async with db.transaction() as session:
+                await api_keys.record_use(session, key_id, utcnow())
+        except Exception:
+            log.warning("last_used_at_not_recorded", key_id=key_id, exc_info=True)
+        finally:
+            _stamping.pop(key_id, None)
+
+    _stamping[key_id] = asyncio.create_task(stamp())
 
 
 def require_scope(
