@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from moviie import __version__
 from moviie.accounts.api import router as accounts_router
 from moviie.api_keys.api import router as api_keys_router
+from moviie.collections.api import router as collections_router
 from moviie.config import Settings
 from moviie.db.engine import Database
 from moviie.http.idempotency import IdempotencyMiddleware
@@ -24,11 +25,20 @@ from moviie.http.problems import install_problem_handlers
 from moviie.http.ratelimit import RateLimiter
 from moviie.http.session import Session
 from moviie.jobs.client import JobClient
+from moviie.storage.factory import open_storage
+from moviie.uploads.api import router as uploads_router
+from moviie.uploads.service import UploadContext
+from moviie.videos.api import router as videos_router
 from moviie.worker import WorkerProcess
 
 STATIC_DIR = Path(__file__).parent / "static"
 DESCRIPTION = """Upload videos, stream them adaptively, generate AI materials, and hear about it
 by signed webhooks. Errors are `application/problem+json` with a stable `code`."""
+
+
+def _streams_its_own_body(method: str, path: str) -> bool:
+    """Uploads stream to disk under their own limits; every other body is capped."""
+    return (method == "POST" and path == "/v1/videos") or path.startswith("/uploads/")
 
 
 def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = ()) -> FastAPI:
@@ -39,7 +49,13 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.resolved_database_url)
         app.state.jobs = JobClient(settings)
-        worker = WorkerProcess(settings, worker_queues, db=app.state.db) if worker_queues else None
+        storage = open_storage(settings)
+        app.state.uploads = UploadContext.build(settings, storage, app.state.jobs)
+        worker = (
+            WorkerProcess(settings, worker_queues, db=app.state.db, storage=storage)
+            if worker_queues
+            else None
+        )
         if worker is not None:
             await worker.start()
         try:
@@ -48,6 +64,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
             if worker is not None:
                 await worker.stop()
             app.state.jobs.close()
+            await storage.close()
             await app.state.db.dispose()
 
     app = FastAPI(
@@ -65,6 +82,9 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
 
     app.include_router(accounts_router)
     app.include_router(api_keys_router)
+    app.include_router(videos_router)
+    app.include_router(collections_router)
+    app.include_router(uploads_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -90,6 +110,8 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
 
     # Outermost first: ids and last-resort errors, then the body cap, then idempotency.
     app.add_middleware(IdempotencyMiddleware, ttl_s=settings.idempotency_ttl_s)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt=_streams_its_own_body
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

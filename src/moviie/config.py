@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(10, gt=0)
     webhooks_allow_private: bool = False
     upload_url_ttl_s: int = Field(86400, ge=60)
+    max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+    s3_endpoint_url: str | None = None
+    # Signs upload URLs; generated into the data directory when unset (set it on multi-node setups).
+    secret_key: SecretStr | None = None
+    ingest_allow_private: bool = False
+    ingest_timeout_s: float = Field(3600, gt=0)
 
     ffmpeg: str | None = None
     whisper_model: str | None = None

@@ -13,11 +13,20 @@ from moviie.config import Settings
 from moviie.db.engine import Database
 from moviie.db.types import utcnow
 from moviie.jobs import heartbeat
+from moviie.jobs.client import JobClient
 from moviie.jobs.engine import launch_engine, shutdown_engine
 from moviie.jobs.recovery import recover_workflows_of
 from moviie.jobs.runtime import JobRuntime, set_runtime
 from moviie.log import get_logger
 from moviie.maintenance import tasks as maintenance_tasks
+from moviie.media import tasks as media_tasks
+from moviie.storage.base import Storage
+from moviie.storage.factory import open_storage
+from moviie.uploads import ingest as ingest_tasks
+from moviie.videos import tasks as video_tasks
+
+# Every workflow must be registered before the engine launches: importing the modules does it.
+WORKFLOW_MODULES = (maintenance_tasks, media_tasks, video_tasks, ingest_tasks)
 
 log = get_logger("moviie.worker")
 
@@ -34,15 +43,26 @@ SCHEDULES = [
 class WorkerProcess:
     """The durable engine plus this worker's heartbeat and the reaper of silent workers."""
 
-    def __init__(self, settings: Settings, queues: Sequence[str], db: Database | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        queues: Sequence[str],
+        db: Database | None = None,
+        storage: Storage | None = None,
+    ):
         self.settings = settings
         self.queues = list(queues)
         self.db = db or Database(settings.resolved_database_url)
+        self.storage = storage or open_storage(settings)
         self._owns_db = db is None
+        self._owns_storage = storage is None
+        self.jobs = JobClient(settings)
         self._beat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        set_runtime(JobRuntime(settings=self.settings, db=self.db))
+        set_runtime(
+            JobRuntime(settings=self.settings, db=self.db, storage=self.storage, jobs=self.jobs)
+        )
         await launch_engine(self.settings, self.queues)
         if "maintenance" in self.queues:
             await DBOS.apply_schedules_async(SCHEDULES)  # type: ignore[arg-type]
@@ -56,8 +76,11 @@ class WorkerProcess:
                 await self._beat
         await asyncio.to_thread(shutdown_engine)
         set_runtime(None)
+        self.jobs.close()
         if self._owns_db:
             await self.db.dispose()
+        if self._owns_storage:
+            await self.storage.close()
 
     async def beat_once(self) -> None:
         now = utcnow()

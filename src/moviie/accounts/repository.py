@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.db.models import Account
@@ -16,3 +16,27 @@ async def get(session: AsyncSession, account_id: str) -> Account | None:
 
 async def count(session: AsyncSession) -> int:
     return int((await session.scalar(select(func.count()).select_from(Account))) or 0)
+
+
+async def add_storage_within(
+    session: AsyncSession, account_id: str, nbytes: int, quota: int
+) -> bool:
+    """Count `nbytes` more stored, only if that stays within `quota` (one atomic statement)."""
+    result = await session.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.storage_bytes + nbytes <= quota)
+        .values(storage_bytes=Account.storage_bytes + nbytes)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def release_storage(session: AsyncSession, account_id: str, nbytes: int) -> None:
+    await session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(
+            storage_bytes=case(
+                (Account.storage_bytes > nbytes, Account.storage_bytes - nbytes), else_=0
+            )
+        )
+    )

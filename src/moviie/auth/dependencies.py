@@ -19,7 +19,7 @@ from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import InsufficientScope, Unauthenticated
 from moviie.http.ratelimit import Budget, RateLimiter
-from moviie.http.session import Session, get_database
+from moviie.http.session import get_database
 from moviie.log import get_logger
 
 log = get_logger("moviie.auth")
@@ -45,8 +45,7 @@ class ApiCaller:
 async def _authenticate(
     request: Request,
     response: Response,
-    session: Session,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    credentials: HTTPAuthorizationCredentials | None,
     budgets: tuple[Budget, ...],
 ) -> ApiCaller:
     if credentials is None:
@@ -59,7 +58,10 @@ async def _authenticate(
         verdict = await limiter.hit(budget, parsed.selector)
     response.headers.update(verdict.headers())
 
-    found = await api_keys.find_key(session, credentials.credentials)
+    # Its own short read: the route's transaction (an upload may stream for minutes) is not held
+    # open by authentication, and on SQLite no write lock is taken to read a key.
+    async with get_database(request).transaction(write=False) as session:
+        found = await api_keys.find_key(session, credentials.credentials)
     if found is None:
         raise Unauthenticated("This API key is unknown or revoked.")
     key, account = found
@@ -103,14 +105,13 @@ def require_scope(
     async def dependency(
         request: Request,
         response: Response,
-        session: Session,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     ) -> ApiCaller:
         settings: Settings = request.app.state.settings
         budgets = [Budget("all", settings.rate_limit_per_minute)]
         if ai:
             budgets.append(Budget("ai", settings.ai_rate_limit_per_minute))
-        caller = await _authenticate(request, response, session, credentials, tuple(budgets))
+        caller = await _authenticate(request, response, credentials, tuple(budgets))
         if caller.key_type == "publishable":
             if scope not in PUBLISHABLE_SCOPES:
                 raise InsufficientScope("Publishable keys only play videos; use a private key.")

@@ -20,6 +20,7 @@ from moviie.db.engine import Database
 from moviie.db.models import IdempotencyRecord
 from moviie.db.types import utcnow
 from moviie.errors import IdempotencyKeyReused, IdempotentRequestInProgress, InvalidIdempotencyKey
+from moviie.http.routing import is_json_content_type
 
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 # A claim whose request died with its process is taken over after this long.
@@ -55,20 +56,23 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
 
-        body = await _read_body(receive)
-        if body is None:  # the client left, or the body cap answered already
-            return
+        content_type = headers.get(b"content-type", b"")
+        streamed = not is_json_content_type(content_type.decode("latin-1"))
+        if streamed:
+            # An upload is not held in memory to be hashed: it is the same request when it has
+            # the same path, media type and length.
+            body = b""
+            identity = [content_type.split(b";")[0], headers.get(b"content-length", b"")]
+        else:
+            read = await _read_body(receive)
+            if read is None:  # the client left, or the body cap answered already
+                return
+            body = read
+            identity = [content_type, body]
         db: Database = scope["app"].state.db
         caller_scope = hashlib.sha256(auth).hexdigest()
         fingerprint = hashlib.sha256(
-            b"\n".join(
-                [
-                    scope["path"].encode(),
-                    scope.get("query_string", b""),
-                    headers.get(b"content-type", b""),
-                    body,
-                ]
-            )
+            b"\n".join([scope["path"].encode(), scope.get("query_string", b""), *identity])
         ).hexdigest()
         record_id, replay = await self._claim(db, caller_scope, key, fingerprint)
         if replay is not None:
@@ -96,7 +100,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, receive if streamed else replay_body, capture)
         except BaseException:
             await self._release(db, record_id)
             raise

@@ -1,4 +1,4 @@
-"""What job steps share inside a worker process: settings and the database."""
+"""What job steps share inside a worker process: settings, database, storage, job client."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 from moviie.config import Settings
 from moviie.db.engine import Database
+from moviie.jobs.client import JobClient
+from moviie.storage.base import Storage
 
 
 @dataclass(frozen=True)
 class JobRuntime:
     settings: Settings
     db: Database
+    storage: Storage
+    jobs: JobClient
 
 
 _current: JobRuntime | None = None

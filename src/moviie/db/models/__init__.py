@@ -3,7 +3,23 @@
 from moviie.db.models.account import Account
 from moviie.db.models.api_key import ApiKey
 from moviie.db.models.base import Base
+from moviie.db.models.collection import Collection, CollectionVideo
+from moviie.db.models.event import Event
 from moviie.db.models.idempotency_record import IdempotencyRecord
+from moviie.db.models.upload import Upload
+from moviie.db.models.video import Video, VideoTag
 from moviie.db.models.worker import Worker
 
-__all__ = ["Account", "ApiKey", "Base", "IdempotencyRecord", "Worker"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "Collection",
+    "CollectionVideo",
+    "Event",
+    "IdempotencyRecord",
+    "Upload",
+    "Video",
+    "VideoTag",
+    "Worker",
+]

@@ -1,0 +1,157 @@
+"""Import from a URL (as Mux and Cloudflare Stream offer): the file is fetched by a job, through
+the same guard as webhooks, within the per-file limit and a time limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from dbos import DBOS
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moviie.db.models import Video
+from moviie.db.types import utcnow
+from moviie.errors import MoviieError
+from moviie.events.service import emit_event
+from moviie.jobs.runtime import runtime
+from moviie.net.guard import check_url_target, guarded_client
+from moviie.uploads.service import UploadContext, store_source
+from moviie.uploads.staging import StagedFile, StagingArea
+from moviie.videos import service as videos
+from moviie.videos.schemas import VideoFromUrl
+
+
+async def import_from_url(
+    session: AsyncSession, ctx: UploadContext, account_id: str, body: VideoFromUrl
+) -> Video:
+    url = str(body.url)
+    settings = ctx.settings
+    await check_url_target(
+        url, allow_private=settings.ingest_allow_private or settings.webhooks_allow_private
+    )
+    video = await videos.create_video(
+        session,
+        account_id,
+        body,
+        status="uploading",
+        public_url=ctx.public_url,
+        source_filename=httpx.URL(url).path.rsplit("/", 1)[-1] or None,
+        source_url=url,
+    )
+    await ctx.jobs.enqueue_in(
+        session, "media", ingest_video_from_url, video.id, url, job_id=f"ingest-{video.id}"
+    )
+    return video
+
+
+class DownloadRefused(Exception):
+    """A failure that retrying cannot fix (4xx, too large, not a public address)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+async def _download(url: str, staged: StagedFile, max_bytes: int, deadline: float) -> str | None:
+    settings = runtime().settings
+    allow_private = settings.ingest_allow_private or settings.webhooks_allow_private
+    async with (
+        guarded_client(allow_private=allow_private, timeout=30) as client,
+        client.stream("GET", url) as response,
+    ):
+        if 400 <= response.status_code < 500 or 300 <= response.status_code < 400:
+            raise DownloadRefused("download_failed", f"The URL answered {response.status_code}.")
+        response.raise_for_status()  # 5xx: transient, retried
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            raise DownloadRefused("file_too_large", f"The file is over {max_bytes} bytes.")
+        async for chunk in response.aiter_bytes(1024 * 1024):
+            await staged.write(chunk)
+            if staged.size > max_bytes:
+                raise DownloadRefused("file_too_large", f"The file is over {max_bytes} bytes.")
+            if time.monotonic() > deadline:
+                raise DownloadRefused("download_timeout", "The download took too long.")
+        content_type: str | None = response.headers.get("content-type")
+        return content_type
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=2.0, backoff_rate=3.0)
+async def fetch_source(video_id: str, url: str) -> dict[str, Any]:
+    """Download to the staging area; a refusal is a result, a transient error is retried."""
+    rt = runtime()
+    staging = StagingArea(rt.settings.data_dir / "uploads")
+    staged = await StagedFile(staging.root / f"ingest-{video_id}.part").open()
+    deadline = time.monotonic() + rt.settings.ingest_timeout_s
+    try:
+        content_type = await _download(url, staged, rt.settings.max_upload_bytes, deadline)
+        await staged.close()
+    except DownloadRefused as refused:
+        await staged.discard()
+        return {"ok": False, "code": refused.code, "message": refused.message}
+    except BaseException:
+        await staged.discard()
+        raise
+    return {"ok": True, "path": str(staged.path), "size": staged.size, "content_type": content_type}
+
+
+@DBOS.step()
+async def store_fetched(video_id: str, fetched: dict[str, Any]) -> str:
+    rt = runtime()
+    ctx = UploadContext.build(rt.settings, rt.storage, rt.jobs)
+    async with rt.db.transaction() as session:
+        video = (await session.scalars(select(Video).where(Video.id == video_id))).one_or_none()
+        if video is None or video.deleted_at is not None:
+            await asyncio.to_thread(Path(fetched["path"]).unlink, True)
+            return "deleted"
+        try:
+            await store_source(
+                session,
+                ctx,
+                video,
+                Path(fetched["path"]),
+                int(fetched["size"]),
+                filename=video.source_filename,
+                content_type=fetched.get("content_type"),
+            )
+        except MoviieError as error:  # empty file, over quota: the video fails, for good
+            await _fail(session, video, error.code, error.detail, ctx.public_url)
+    return "stored"
+
+
+@DBOS.step()
+async def fail_import(video_id: str, code: str, message: str) -> None:
+    rt = runtime()
+    async with rt.db.transaction() as session:
+        video = (await session.scalars(select(Video).where(Video.id == video_id))).one_or_none()
+        if video is not None and video.deleted_at is None and video.status == "uploading":
+            await _fail(session, video, code, message, rt.settings.resolved_public_url)
+
+
+async def _fail(
+    session: AsyncSession, video: Video, code: str, message: str, public_url: str
+) -> None:
+    video.status = "failed"
+    video.error_code = code
+    video.error_message = message
+    video.updated_at = utcnow()
+    await session.flush()
+    data = await videos.event_data(session, video, public_url)
+    await emit_event(session, video.account_id, "video.failed", data)
+
+
+@DBOS.workflow()
+async def ingest_video_from_url(video_id: str, url: str) -> str:
+    try:
+        fetched = await fetch_source(video_id, url)
+    except Exception as exc:  # retries spent on a transient error: now it is confirmed
+        await fail_import(video_id, "download_failed", f"The download kept failing: {exc}"[:500])
+        return "failed"
+    if not fetched["ok"]:
+        await fail_import(video_id, fetched["code"], fetched["message"])
+        return "failed"
+    return await store_fetched(video_id, fetched)

@@ -1,0 +1,164 @@
+"""Uploads: reserving one, and turning staged bytes into a video's stored source."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moviie.accounts.quotas import check_storage, reserve_storage
+from moviie.config import Settings
+from moviie.db.models import Account, Upload, Video
+from moviie.db.types import utcnow
+from moviie.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from moviie.events.service import emit_event
+from moviie.ids import new_id
+from moviie.jobs.client import JobClient
+from moviie.media.tasks import process_video
+from moviie.storage.base import Storage
+from moviie.storage.keys import video_key
+from moviie.uploads.signing import load_secret, signed_upload_url
+from moviie.uploads.staging import StagingArea
+from moviie.videos import service as videos
+from moviie.videos.schemas import UploadOut, UploadReserve
+
+SOURCE_OBJECT = "source"
+
+
+class EmptyFile(BadRequest):
+    code = "empty_file"
+    title = "The file is empty"
+
+
+class UploadNotFound(NotFound):
+    code = "upload_not_found"
+
+
+class UploadCompleted(Conflict):
+    code = "upload_completed"
+    title = "This upload is complete"
+
+
+@dataclass(frozen=True)
+class UploadContext:
+    """What the upload paths share: configuration, storage, staging, jobs and the URL secret."""
+
+    settings: Settings
+    storage: Storage
+    staging: StagingArea
+    jobs: JobClient
+    secret: bytes
+
+    @classmethod
+    def build(cls, settings: Settings, storage: Storage, jobs: JobClient) -> UploadContext:
+        return cls(
+            settings=settings,
+            storage=storage,
+            staging=StagingArea(settings.data_dir / "uploads"),
+            jobs=jobs,
+            secret=load_secret(settings),
+        )
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.resolved_public_url
+
+
+def check_file_size(ctx: UploadContext, account: Account, nbytes: int) -> None:
+    """Refuse a declared size early: over the per-file limit (413) or the plan's storage (402)."""
+    limit = ctx.settings.max_upload_bytes
+    if nbytes > limit:
+        raise PayloadTooLarge(f"Files may be at most {limit} bytes.", max_bytes=limit)
+    check_storage(account, nbytes)
+
+
+def upload_view(ctx: UploadContext, upload: Upload) -> UploadOut:
+    url = signed_upload_url(
+        ctx.secret, ctx.public_url, upload.id, int(upload.expires_at.timestamp())
+    )
+    return UploadOut(id=upload.id, url=url, expires_at=upload.expires_at, tus_url=url)
+
+
+async def reserve_upload(
+    session: AsyncSession, ctx: UploadContext, account: Account, body: UploadReserve
+) -> tuple[Video, Upload]:
+    if body.size_bytes is not None:
+        check_file_size(ctx, account, body.size_bytes)
+    video = await videos.create_video(
+        session,
+        account.id,
+        body,
+        status="waiting_upload",
+        public_url=ctx.public_url,
+        source_filename=body.filename,
+    )
+    now = utcnow()
+    upload = Upload(
+        id=new_id("upl"),
+        account_id=account.id,
+        video_id=video.id,
+        status="pending",
+        length=body.size_bytes,
+        offset=0,
+        expires_at=now + timedelta(seconds=ctx.settings.upload_url_ttl_s),
+        created_at=now,
+    )
+    session.add(upload)
+    await session.flush()
+    return video, upload
+
+
+async def get_upload(session: AsyncSession, upload_id: str) -> tuple[Upload, Video]:
+    """The upload behind a signed URL (the signature, checked before, names the account)."""
+    stmt = (
+        select(Upload, Video)
+        .join(Video, Video.id == Upload.video_id)
+        .where(Upload.id == upload_id, Video.deleted_at.is_(None))
+    )
+    found = (await session.execute(stmt)).one_or_none()
+    if found is None:
+        raise UploadNotFound(f"No upload {upload_id}.")
+    upload, video = found
+    return upload, video
+
+
+async def store_source(
+    session: AsyncSession,
+    ctx: UploadContext,
+    video: Video,
+    staged: Path,
+    size: int,
+    *,
+    filename: str | None,
+    content_type: str | None,
+) -> None:
+    """Count the bytes against the quota, move the staged file into storage, and hand the video
+    to the media pipeline; all or nothing with the caller's transaction."""
+    if size == 0:
+        await asyncio.to_thread(staged.unlink, True)
+        raise EmptyFile("Send a video file with some bytes in it.")
+    try:
+        await reserve_storage(session, video.account_id, size)
+    except Exception:
+        await asyncio.to_thread(staged.unlink, True)
+        raise
+    await ctx.storage.put_file(
+        video_key(video.account_id, video.id, SOURCE_OBJECT), staged, move=True
+    )
+    video.status = "processing"
+    video.size_bytes = size
+    if filename:
+        video.source_filename = videos.safe_filename(filename)
+    if content_type:
+        video.source_content_type = content_type[:255]
+    video.updated_at = utcnow()
+    await session.flush()
+    data = await videos.event_data(session, video, ctx.public_url)
+    await emit_event(session, video.account_id, "video.uploaded", data)
+    await ctx.jobs.enqueue_in(
+        session, "media", process_video, video.id, job_id=f"process-{video.id}"
+    )

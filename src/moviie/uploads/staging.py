@@ -1,0 +1,85 @@
+"""Upload bytes land on local disk first, then go to storage in one move (a rename on local disk).
+
+Writes are coalesced into ~1 MiB blocks and done in a thread, so the event loop never waits on
+the disk and memory stays flat whatever the file size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+FLUSH_BYTES = 1024 * 1024
+_UPLOAD_ID = re.compile(r"^upl_[0-9a-z]{26}$")
+
+
+class StagingArea:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def upload_path(self, upload_id: str) -> Path:
+        """Where a reserved upload's bytes accumulate (tus resumes from its size)."""
+        if not _UPLOAD_ID.match(upload_id):
+            raise ValueError("not an upload id")
+        return self.root / f"{upload_id}.part"
+
+    def temp_path(self) -> Path:
+        return self.root / f"incoming-{uuid.uuid4().hex}.part"
+
+
+class StagedFile:
+    """An append-only file fed from async code; `size` counts bytes accepted so far."""
+
+    def __init__(self, path: Path, *, append: bool = False) -> None:
+        self.path = path
+        self.size = path.stat().st_size if append and path.exists() else 0
+        self._append = append
+        self._file: BinaryIO | None = None
+        self._pending = bytearray()
+
+    async def open(self) -> StagedFile:
+        def _open() -> BinaryIO:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self.path.open("ab" if self._append else "wb")
+
+        self._file = await asyncio.to_thread(_open)
+        return self
+
+    async def write(self, data: bytes) -> None:
+        self._pending += data
+        self.size += len(data)
+        if len(self._pending) >= FLUSH_BYTES:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if self._pending and self._file is not None:
+            block, self._pending = bytes(self._pending), bytearray()
+            await asyncio.to_thread(self._file.write, block)
+
+    async def close(self) -> None:
+        """Flush what was accepted and make it durable (kept on errors too: tus resumes)."""
+        if self._file is None:
+            return
+        try:
+            await self._flush()
+            file = self._file
+
+            def _sync() -> None:
+                file.flush()
+                os.fsync(file.fileno())
+
+            await asyncio.to_thread(_sync)
+        finally:
+            await asyncio.to_thread(self._file.close)
+            self._file = None
+
+    async def discard(self) -> None:
+        if self._file is not None:
+            await asyncio.to_thread(self._file.close)
+            self._file = None
+        self._pending = bytearray()
+        await asyncio.to_thread(self.path.unlink, True)
