@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -19,6 +22,8 @@ from moviie.config import Settings
 from moviie.db import migrate
 from moviie.db.engine import Database
 from moviie.jobs.engine import migrate_engine
+from moviie.jobs.queues import QUEUES
+from tests.servers import moviie_env, moviie_server
 
 PG_ADMIN_URL = os.environ.get("MOVIIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("MOVIIE_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
@@ -76,6 +81,47 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest_asyncio.fixture
+async def app_with_workers(database_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """`moviie serve` in this process: the API plus workers on every queue, polling fast, and
+    URL imports allowed from loopback (the tests serve files locally)."""
+    settings = make_settings(
+        database_url, tmp_path, queue_polling_interval_s=0.1, ingest_allow_private=True
+    )
+    application = create_app(settings, worker_queues=QUEUES)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def live_api(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """`moviie api` in a subprocess on a loopback port, on this test's database and data dir:
+    for clients that need a real socket (tus, browsers). Yields its base URL."""
+    env = moviie_env(
+        settings.resolved_database_url,
+        settings.data_dir,
+        MOVIIE_RATE_LIMIT_PER_MINUTE="100000",
+    )
+    with moviie_server("api", env, tmp_path / "api.log") as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def file_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real HTTP server on loopback serving `tmp_path / "served"`: (base URL, directory)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest_asyncio.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -74,6 +75,9 @@ class WorkerProcess:
             self._beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beat
+        # The engine made its thread pool this loop's default executor; give the loop its own
+        # back before the engine shuts that pool down, or later `to_thread` calls would fail.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
         await asyncio.to_thread(shutdown_engine)
         set_runtime(None)
         self.jobs.close()

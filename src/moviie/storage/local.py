@@ -18,6 +18,8 @@ from moviie.storage.keys import validate_key, validate_prefix
 TMP_DIR = ".tmp"
 # Writes are handed to a thread in batches this big: few thread hops for a 1 GiB upload.
 WRITE_BATCH = 1024 * 1024
+# Written data is pushed to disk every this many bytes, beside the upload, not all at the end.
+FLUSH_EVERY = 64 * 1024 * 1024
 _MISSING = (FileNotFoundError, NotADirectoryError)
 
 
@@ -38,6 +40,17 @@ class _TempFile:
             view = memoryview(parts[0] if len(parts) == 1 else b"".join(parts))
             while view:
                 view = view[os.write(self._fd, view) :]
+
+    def flush_early(self) -> None:
+        """Push written data to disk while the upload goes on, so the final fsync is short."""
+        with self._lock:
+            if self._fd < 0:
+                return
+            fd = os.dup(self._fd)  # writes go on meanwhile; discard cannot close this one
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
 
     def commit(self, dest: Path, rest: list[bytes]) -> None:
         self.write(rest)
@@ -83,6 +96,8 @@ class LocalStorage:
         batched = 0
         # One write in flight while the next batch is received: disk and network overlap.
         pending: asyncio.Future[None] | None = None
+        flushing: asyncio.Future[None] | None = None
+        unflushed = 0
         try:
             async for chunk in chunks:
                 batch.append(chunk)
@@ -92,13 +107,19 @@ class LocalStorage:
                         await pending
                     pending = loop.run_in_executor(None, tmp.write, batch)
                     size += batched
+                    unflushed += batched
                     batch, batched = [], 0
-            if pending is not None:
-                await pending
+                    if unflushed >= FLUSH_EVERY and (flushing is None or flushing.done()):
+                        flushing = loop.run_in_executor(None, tmp.flush_early)
+                        unflushed = 0
+            for future in (pending, flushing):
+                if future is not None:
+                    await future
             await asyncio.to_thread(tmp.commit, dest, batch)
         except BaseException:
-            if pending is not None:
-                pending.cancel()
+            for future in (pending, flushing):
+                if future is not None:
+                    future.cancel()
             await asyncio.to_thread(tmp.discard)
             raise
         return ObjectInfo(key, size + batched)
