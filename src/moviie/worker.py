@@ -24,10 +24,11 @@ from moviie.media import tasks as media_tasks
 from moviie.storage.base import Storage
 from moviie.storage.factory import open_storage
 from moviie.uploads import ingest as ingest_tasks
+from moviie.uploads import tasks as upload_tasks
 from moviie.videos import tasks as video_tasks
 
 # Every workflow must be registered before the engine launches: importing the modules does it.
-WORKFLOW_MODULES = (maintenance_tasks, media_tasks, video_tasks, ingest_tasks)
+WORKFLOW_MODULES = (maintenance_tasks, media_tasks, video_tasks, ingest_tasks, upload_tasks)
 
 log = get_logger("moviie.worker")
 
@@ -36,6 +37,12 @@ SCHEDULES = [
         "schedule_name": "purge-expired-idempotency-records",
         "workflow_fn": maintenance_tasks.scheduled_purge_expired_idempotency_records,
         "schedule": "0 7 * * * *",  # hourly
+        "queue_name": "maintenance",
+    },
+    {
+        "schedule_name": "expire-uploads",
+        "workflow_fn": upload_tasks.scheduled_expire_uploads,
+        "schedule": "0 */10 * * * *",  # every ten minutes
         "queue_name": "maintenance",
     },
 ]
