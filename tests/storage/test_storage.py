@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from moviie.config import Settings
-from moviie.storage import ObjectNotFound, Storage, open_storage, video_key, video_prefix
+from moviie.storage import ObjectNotFound, Storage, local, open_storage, video_key, video_prefix
 from moviie.storage.local import LocalStorage
 from moviie.storage.s3 import S3Storage
 from tests.storage.conftest import BUCKET, Backend
@@ -255,6 +255,15 @@ async def test_local_move_across_filesystems_copies(
     assert not source.exists()
     assert (tmp_path / "media" / "m" / "x").read_bytes() == b"payload"
     assert list((tmp_path / "media" / ".tmp").iterdir()) == []
+
+
+async def test_local_early_flushes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "FLUSH_EVERY", 2 * MIB)
+    storage = LocalStorage(tmp_path / "media")
+    data = os.urandom(9 * MIB + 5)
+    parts = [data[i : i + 65536] for i in range(0, len(data), 65536)]
+    assert (await storage.put_stream("e/x", stream(parts))).size == len(data)
+    assert (tmp_path / "media" / "e" / "x").read_bytes() == data
 
 
 async def test_local_move_renames(tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ class LocalStorage:
     async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> ObjectInfo:
         dest = self._path(key)
         loop = asyncio.get_running_loop()
-        tmp = await asyncio.to_thread(_TempFile, self._tmp)
+        tmp = _TempFile(self._tmp)  # one open(2), and no await before the try: nothing leaks
         size = 0
         batch: list[bytes] = []
         batched = 0
