@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import boto3
 import httpx
 import psycopg
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from moto.server import ThreadedMotoServer
 
 from moviie.accounts import service as accounts
 from moviie.app import create_app
@@ -23,8 +25,15 @@ from moviie.db import migrate
 from moviie.db.engine import Database
 from moviie.jobs.engine import migrate_engine
 from moviie.jobs.queues import QUEUES
-from tests.servers import moviie_env, moviie_server
+from tests.servers import free_port, moviie_env, moviie_server
 
+BUCKET = "moviie-test"
+REGION = "us-east-1"
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": REGION,
+}
 PG_ADMIN_URL = os.environ.get("MOVIIE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("MOVIIE_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 
@@ -151,3 +160,29 @@ def bearer(key: str) -> dict[str, str]:
 @pytest_asyncio.fixture
 async def account(db: Database) -> accounts.NewAccount:
     return await make_account(db)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials only: nothing from the developer's AWS setup leaks in."""
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from moviie.storage.base import Storage
 from moviie.storage.local import LocalStorage
 from moviie.storage.s3 import S3Storage
-from tests.servers import free_port
-
-BUCKET = "moviie-test"
-REGION = "us-east-1"
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": REGION,
-}
+from tests.conftest import BUCKET, REGION
 
 
 @dataclass
@@ -40,32 +31,6 @@ class Backend:
             return [p.name for p in (self.root / ".tmp").iterdir()]
         uploads = self.s3.list_multipart_uploads(Bucket=BUCKET, Prefix=self.prefix)
         return [u["Key"] for u in uploads.get("Uploads", [])]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials only: nothing from the developer's AWS setup leaks in."""
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in AWS_ENV.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(params=["local", "s3"])

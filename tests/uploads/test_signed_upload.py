@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from sqlalchemy import update
 
@@ -18,6 +20,7 @@ from moviie.config import Settings
 from moviie.db.engine import Database
 from moviie.db.models import Account
 from moviie.plans.catalog import get_plan
+from moviie.uploads import api as uploads_api
 from moviie.uploads.signing import load_secret, signed_upload_url
 from tests.conftest import bearer, make_account, make_settings
 from tests.http.test_errors import assert_problem
@@ -354,3 +357,37 @@ async def test_a_reserved_video_belongs_to_its_account_only(
     assert [v["id"] for v in listed.json()["data"]] == []
     # and the owner sees it
     assert (await video_status(client, account.private_key, video_id))["id"] == video_id
+
+
+async def test_a_put_racing_a_completing_put_is_refused(
+    client: httpx.AsyncClient,
+    account: NewAccount,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Force the interleaving a slow request sees in production: B reads the (still pending)
+    upload, A then sends the whole file, then B goes on."""
+    data_a, data_b = os.urandom(50_000), os.urandom(50_000)
+    key = account.private_key
+    reserved = await reserve(client, key, size_bytes=len(data_a))
+    target = local_target(reserved["upload"]["url"])
+    loaded, release = asyncio.Event(), asyncio.Event()
+    real_load = uploads_api._load
+
+    async def gated_load(request: Any, *args: Any) -> Any:
+        found = await real_load(request, *args)
+        if request.headers.get("x-test-hold"):
+            loaded.set()
+            await release.wait()
+        return found
+
+    monkeypatch.setattr(uploads_api, "_load", gated_load)
+    late = asyncio.create_task(client.put(target, content=data_b, headers={"X-Test-Hold": "1"}))
+    await asyncio.wait_for(loaded.wait(), 10)
+    assert (await client.put(target, content=data_a)).status_code == 204
+    release.set()
+    response = await asyncio.wait_for(late, 10)
+
+    assert response.status_code in (409, 423), response.text
+    assert await storage_used(client, key) == len(data_a)
+    assert source_path(settings, account.account.id, reserved["video"]["id"]).read_bytes() == data_a

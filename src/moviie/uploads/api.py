@@ -77,6 +77,14 @@ async def _load(
         raise tus_error(error) from None
 
 
+async def _reload(request: Request, upload_id: str) -> Upload:
+    async with get_database(request).transaction(write=False) as session:
+        upload, _video = await service.get_upload(session, upload_id)
+    if upload.status == "completed":
+        raise tus_error(service.UploadCompleted("The file is already received."))
+    return upload
+
+
 def _stored_offset(upload: Upload, staged: FilePath) -> int:
     if upload.status == "completed":
         return upload.offset
@@ -149,6 +157,8 @@ async def tus_patch(
         length = declared_length
     path = ctx.staging.upload_path(upload_id)
     with _exclusive(path):
+        # Read again under the lock: a request that held it before us may have completed it.
+        upload = await _reload(request, upload_id)
         offset = _stored_offset(upload, path)
         if claimed != offset:
             raise tus_error(OffsetMismatch(f"The stored offset is {offset}.", offset=offset))
@@ -193,6 +203,9 @@ async def put_file(
         await _check_declared(request, ctx, video, int(declared))
     path = ctx.staging.upload_path(upload_id)
     with _exclusive(path):
+        await _reload(
+            request, upload_id
+        )  # a PUT that held the lock before us may have completed it
         staged = await StagedFile(path).open()  # a PUT starts the file over
         try:
             size = await _receive(request, staged, ctx.settings.max_upload_bytes, None)
@@ -237,6 +250,8 @@ async def _record_progress(
     """Store the offset; once every byte is in, the staged file becomes the video's source."""
     async with get_database(request).transaction() as session:
         upload, video = await service.get_upload(session, upload_id)
+        if upload.status == "completed":  # belt and braces: the lock should make this impossible
+            raise service.UploadCompleted("The file is already received.")
         upload.offset = offset
         if length is not None:
             upload.length = length
@@ -255,3 +270,4 @@ async def _record_progress(
             )
             upload.status = "completed"
             upload.completed_at = utcnow()
+            await asyncio.to_thread(path.with_suffix(".lock").unlink, True)

@@ -36,7 +36,9 @@ async def expire_uploads_batch(limit: int) -> int:
         rows = (await session.execute(stmt)).tuples().all()
         for upload, video in rows:
             upload.status = "expired"
-            await asyncio.to_thread(staging.upload_path(upload.id).unlink, True)
+            staged = staging.upload_path(upload.id)
+            await asyncio.to_thread(staged.unlink, True)
+            await asyncio.to_thread(staged.with_suffix(".lock").unlink, True)
             if video.deleted_at is None and video.status in ("waiting_upload", "uploading"):
                 video.status = "failed"
                 video.error_code = "upload_expired"
