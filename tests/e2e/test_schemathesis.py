@@ -58,5 +58,6 @@ def test_generated_requests_never_get_a_server_error(database_url: str, tmp_path
         )
     output = result.stdout[-6000:] + result.stderr[-2000:]
     assert result.returncode == 0, output
-    assert "No issues found" in result.stdout, output
+    assert "❌" not in result.stdout, output
+    (tmp_path / "schemathesis.txt").write_text(result.stdout)
     assert "Authentication failed" not in result.stdout, output

@@ -288,3 +288,37 @@ async def test_deleting_a_video_removes_its_media_and_usage(
         listed = (await client.get("/v1/videos", headers=bearer(account.private_key))).json()
         assert listed["data"] == []
     assert (await event_types(db, account.account.id))[-1] == "video.deleted"
+
+
+def test_a_multipart_upload_cut_by_the_client_keeps_nothing(
+    live_api: str, account: NewAccount, settings: Settings
+) -> None:
+    import socket
+    import time
+
+    host, port = httpx.URL(live_api).host, httpx.URL(live_api).port
+    head = (
+        b"--cut\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n"
+        b"Content-Type: video/mp4\r\n\r\n"
+    )
+    declared = len(head) + 4 * 1024 * 1024 + 100
+    with socket.create_connection((host, port)) as sock:
+        sock.sendall(
+            b"POST /v1/videos HTTP/1.1\r\nHost: x\r\n"
+            + f"Authorization: Bearer {account.private_key}\r\n".encode()
+            + b"Content-Type: multipart/form-data; boundary=cut\r\n"
+            + f"Content-Length: {declared}\r\n\r\n".encode()
+            + head
+            + os.urandom(1024 * 1024)
+        )
+        time.sleep(0.3)
+    listed: list[object] = []
+    for _ in range(50):  # the server notices the disconnect and cleans up
+        time.sleep(0.1)
+        staged = list((settings.data_dir / "uploads").glob("*.part"))
+        listed = httpx.get(f"{live_api}/v1/videos", headers=bearer(account.private_key)).json()["data"]
+        if not staged:
+            break
+    assert staged == []
+    assert listed == []
+    assert not (settings.data_dir / "media" / "accounts" / account.account.id).exists()

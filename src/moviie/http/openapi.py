@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from moviie.http.problems import PROBLEM_JSON
 
@@ -22,6 +24,15 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "500": ("internal_error", "Our fault; quote the request_id."),
 }
 _BODY_ONLY = {"409", "413", "415"}
+
+# Models that routes reference by hand (bodies parsed by the route, e.g. multipart-or-JSON).
+_DOCUMENTED_MODELS: list[type[BaseModel]] = []
+
+
+def document_model(model: type[BaseModel]) -> None:
+    """Put `model` in the spec's components, for an `openapi_extra` that `$ref`s it."""
+    _DOCUMENTED_MODELS.append(model)
+
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -90,6 +101,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
+    if _DOCUMENTED_MODELS:
+        _, extra = models_json_schema(
+            [(m, "validation") for m in _DOCUMENTED_MODELS],
+            ref_template="#/components/schemas/{model}",
+        )
+        for name, schema in extra.get("$defs", {}).items():
+            schemas.setdefault(name, schema)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     for path_item in spec.get("paths", {}).values():
@@ -101,6 +119,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     example = _schema_example(spec, content.get("schema", {}))
                     if example is not None:
                         content["example"] = example
+            for status, response in responses.items():  # errors a route declared itself
+                if status[0] in "45" and status not in _ERRORS:
+                    response["content"] = {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
             has_body = method in ("post", "put", "patch")
             for status, (_code, description) in _ERRORS.items():
                 if status in _BODY_ONLY and not has_body:

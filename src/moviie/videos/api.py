@@ -11,6 +11,7 @@ from moviie.auth.dependencies import ApiCaller, require_scope
 from moviie.dependencies import Uploads
 from moviie.errors import BadRequest, UnsupportedMediaType
 from moviie.http.body import read_json_model
+from moviie.http.openapi import document_model
 from moviie.http.pagination import Page, Pagination, page_of
 from moviie.http.routing import is_json_content_type, moviie_router
 from moviie.http.session import Session, get_database
@@ -35,6 +36,9 @@ Reader = Annotated[ApiCaller, Depends(require_scope("videos:read"))]
 Writer = Annotated[ApiCaller, Depends(require_scope("videos:write"))]
 VideoId = Annotated[str, Path(max_length=64, examples=["vid_01jeq3v5m3f6a9b1c2d3e4f5g6"])]
 MULTIPART_OVERHEAD = 1024 * 1024
+QUOTA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    402: {"description": "The file would exceed the plan's storage (`storage_quota_exceeded`)."}
+}
 
 _CREATE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -62,6 +66,9 @@ _CREATE_BODY: dict[str, Any] = {
 }
 
 
+document_model(VideoFromUrl)
+
+
 class ClientGone(BadRequest):
     code = "client_disconnected"
     title = "The client went away before the upload finished"
@@ -72,6 +79,7 @@ class ClientGone(BadRequest):
     status_code=201,
     summary="Upload a video (multipart) or import one from a URL (JSON)",
     openapi_extra=_CREATE_BODY,
+    responses=QUOTA_RESPONSES,
 )
 async def create_video(request: Request, caller: Writer, ctx: Uploads) -> VideoOut:
     content_type = request.headers.get("content-type", "")
@@ -129,6 +137,7 @@ async def create_video(request: Request, caller: Writer, ctx: Uploads) -> VideoO
     "/v1/videos/uploads/reserve",
     status_code=201,
     summary="Reserve an upload: a video waiting for its file, and a signed URL to send it to",
+    responses=QUOTA_RESPONSES,
 )
 async def reserve_upload(
     body: UploadReserve, session: Session, caller: Writer, ctx: Uploads
