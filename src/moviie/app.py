@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from moviie import __version__
 from moviie.accounts.api import router as accounts_router
 from moviie.api_keys.api import router as api_keys_router
+from moviie.auth.last_used import LastUsedRecorder
 from moviie.collections.api import router as collections_router
 from moviie.config import Settings
 from moviie.db.engine import Database
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.resolved_database_url)
+        app.state.last_used = LastUsedRecorder(app.state.db)
         app.state.jobs = JobClient(settings)
         storage = open_storage(settings)
         app.state.uploads = UploadContext.build(settings, storage, app.state.jobs)
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
         finally:
             if worker is not None:
                 await worker.stop()
+            await app.state.last_used.close()
             app.state.jobs.close()
             await storage.close()
             await app.state.db.dispose()

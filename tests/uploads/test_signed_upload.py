@@ -365,8 +365,8 @@ async def test_a_put_racing_a_completing_put_is_refused(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Force the interleaving a slow request sees in production: B reads the (still pending)
-    upload, A then sends the whole file, then B goes on."""
+    """B holds the upload (its read is slowed down); A, arriving meanwhile, is told the upload is
+    busy; B completes; a later PUT finds it complete. The file is stored and counted once."""
     data_a, data_b = os.urandom(50_000), os.urandom(50_000)
     key = account.private_key
     reserved = await reserve(client, key, size_bytes=len(data_a))
@@ -384,10 +384,10 @@ async def test_a_put_racing_a_completing_put_is_refused(
     monkeypatch.setattr(uploads_api, "_load", gated_load)
     late = asyncio.create_task(client.put(target, content=data_b, headers={"X-Test-Hold": "1"}))
     await asyncio.wait_for(loaded.wait(), 10)
-    assert (await client.put(target, content=data_a)).status_code == 204
+    assert_problem(await client.put(target, content=data_a), 423, "upload_locked")
     release.set()
-    response = await asyncio.wait_for(late, 10)
+    assert (await asyncio.wait_for(late, 10)).status_code == 204
+    assert_problem(await client.put(target, content=data_a), 409, "upload_completed")
 
-    assert response.status_code in (409, 423), response.text
-    assert await storage_used(client, key) == len(data_a)
-    assert source_path(settings, account.account.id, reserved["video"]["id"]).read_bytes() == data_a
+    assert await storage_used(client, key) == len(data_b)
+    assert source_path(settings, account.account.id, reserved["video"]["id"]).read_bytes() == data_b

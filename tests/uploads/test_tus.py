@@ -380,8 +380,8 @@ async def test_a_patch_racing_a_completing_patch_is_refused(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A client retrying the whole file while its first attempt completes: the retry read the
-    upload as pending just before the first attempt finished."""
+    """A client retrying the whole file while its first attempt still runs: the retry is told
+    the upload is busy, then that it is complete. The file is stored and counted once."""
     data_a, data_b = os.urandom(50_000), os.urandom(50_000)
     key = account.private_key
     reserved = await reserve(client, key, size_bytes=len(data_a))
@@ -401,13 +401,16 @@ async def test_a_patch_racing_a_completing_patch_is_refused(
         client.patch(target, content=data_b, headers=patch_headers(0, **{"X-Test-Hold": "1"}))
     )
     await asyncio.wait_for(loaded.wait(), 10)
-    assert (await client.patch(target, content=data_a, headers=patch_headers(0))).status_code == 204
+    retry = await client.patch(target, content=data_a, headers=patch_headers(0))
+    assert_problem(retry, 423, "upload_locked")
+    assert retry.headers["Tus-Resumable"] == "1.0.0"
     release.set()
-    response = await asyncio.wait_for(late, 10)
+    assert (await asyncio.wait_for(late, 10)).status_code == 204
+    again = await client.patch(target, content=data_a, headers=patch_headers(0))
+    assert_problem(again, 409, "upload_completed")
 
-    assert response.status_code in (409, 423), response.text
-    assert await storage_used(client, key) == len(data_a)
-    assert source_path(settings, account.account.id, reserved["video"]["id"]).read_bytes() == data_a
+    assert await storage_used(client, key) == len(data_b)
+    assert source_path(settings, account.account.id, reserved["video"]["id"]).read_bytes() == data_b
 
 
 @pytest_asyncio.fixture

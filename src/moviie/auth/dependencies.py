@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,16 +12,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from moviie.api_keys import service as api_keys
 from moviie.api_keys.scopes import PRIVATE_SCOPES, PUBLISHABLE_SCOPES
 from moviie.api_keys.tokens import parse_key
+from moviie.auth.last_used import LastUsedRecorder
 from moviie.config import Settings
-from moviie.db.engine import Database
 from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import InsufficientScope, Unauthenticated
 from moviie.http.ratelimit import Budget, RateLimiter
 from moviie.http.session import get_database
-from moviie.log import get_logger
 
-log = get_logger("moviie.auth")
 bearer_scheme = HTTPBearer(
     auto_error=False,
     bearerFormat="mvi_live_... or mvi_pub_...",
@@ -66,34 +63,12 @@ async def _authenticate(
         raise Unauthenticated("This API key is unknown or revoked.")
     key, account = found
     if api_keys.last_used_is_stale(key, utcnow()):
-        _stamp_last_used(get_database(request), key.id)
+        recorder: LastUsedRecorder = request.app.state.last_used
+        recorder.record(key.id)
     granted = (
         PUBLISHABLE_SCOPES if key.type == "publishable" else tuple(key.scopes or PRIVATE_SCOPES)
     )
     return ApiCaller(account=account, key_id=key.id, key_type=key.type, scopes=frozenset(granted))
-
-
-_stamping: dict[str, asyncio.Task[None]] = {}
-
-
-def _stamp_last_used(db: Database, key_id: str) -> None:
-    """Record the key's use in the background, at most one stamp in flight per key.
-
-    The request keeps its own connection: a stamp that needed a second one while holding the
-    first could starve the pool under load. A lost stamp costs nothing."""
-    if key_id in _stamping:
-        return
-
-    async def stamp() -> None:
-        try:
-            async with db.transaction() as session:
-                await api_keys.record_use(session, key_id, utcnow())
-        except Exception:
-            log.warning("last_used_at_not_recorded", key_id=key_id, exc_info=True)
-        finally:
-            _stamping.pop(key_id, None)
-
-    _stamping[key_id] = asyncio.create_task(stamp())
 
 
 def require_scope(

@@ -35,8 +35,12 @@ async def launch_engine(settings: Settings, queues: Sequence[str]) -> None:
             "log_level": "WARNING",
         }
     )
-    DBOS.listen_queues(list(queues))
-    DBOS.launch()
+    try:
+        DBOS.listen_queues(list(queues))
+        DBOS.launch()
+    except BaseException:
+        DBOS.destroy(destroy_registry=False)  # a half-launched engine would refuse the next launch
+        raise
     for name in QUEUES:
         await DBOS.register_queue_async(
             name,

@@ -66,23 +66,19 @@ def _exclusive(path: FilePath) -> Iterator[None]:
         os.close(fd)
 
 
-async def _load(
-    request: Request, ctx: Any, upload_id: str, expires: str | None, signature: str | None
-) -> tuple[Upload, Video]:
+def _verify(ctx: Any, upload_id: str, expires: str | None, signature: str | None) -> None:
     try:
         verify_upload_signature(ctx.secret, upload_id, expires, signature)
-        async with get_database(request).transaction(write=False) as session:
-            return await service.get_upload(session, upload_id)
     except MoviieError as error:
         raise tus_error(error) from None
 
 
-async def _reload(request: Request, upload_id: str) -> Upload:
-    async with get_database(request).transaction(write=False) as session:
-        upload, _video = await service.get_upload(session, upload_id)
-    if upload.status == "completed":
-        raise tus_error(service.UploadCompleted("The file is already received."))
-    return upload
+async def _load(request: Request, upload_id: str) -> tuple[Upload, Video]:
+    try:
+        async with get_database(request).transaction(write=False) as session:
+            return await service.get_upload(session, upload_id)
+    except MoviieError as error:
+        raise tus_error(error) from None
 
 
 def _stored_offset(upload: Upload, staged: FilePath) -> int:
@@ -115,7 +111,8 @@ async def tus_head(
     signature: Signature = None,
 ) -> Response:
     require_tus(request.headers)
-    upload, _video = await _load(request, ctx, upload_id, expires, signature)
+    _verify(ctx, upload_id, expires, signature)
+    upload, _video = await _load(request, upload_id)
     offset = _stored_offset(upload, ctx.staging.upload_path(upload_id))
     headers = tus_headers(
         **{
@@ -147,23 +144,22 @@ async def tus_patch(
         raise tus_error(InvalidTusHeader("Send `Upload-Offset`."))
     declared_length = header_int(request.headers, "upload-length")
     checksum = parse_checksum(request.headers.get("upload-checksum"))
-    upload, video = await _load(request, ctx, upload_id, expires, signature)
-    if upload.status == "completed":
-        raise tus_error(service.UploadCompleted("The file is already received."))
-    length = upload.length
-    if declared_length is not None:
-        if length is not None and declared_length != length:
-            raise tus_error(InvalidTusHeader("`Upload-Length` differs from the reserved size."))
-        length = declared_length
+    _verify(ctx, upload_id, expires, signature)
     path = ctx.staging.upload_path(upload_id)
     with _exclusive(path):
-        # Read again under the lock: a request that held it before us may have completed it.
-        upload = await _reload(request, upload_id)
+        # Read under the lock: a request that held it before us may have completed the upload.
+        upload, video = await _load(request, upload_id)
+        if upload.status == "completed":
+            raise tus_error(service.UploadCompleted("The file is already received."))
+        length = upload.length
+        if declared_length is not None and length is not None and declared_length != length:
+            raise tus_error(InvalidTusHeader("`Upload-Length` differs from the reserved size."))
         offset = _stored_offset(upload, path)
         if claimed != offset:
             raise tus_error(OffsetMismatch(f"The stored offset is {offset}.", offset=offset))
-        if length is not None:
-            await _check_declared(request, ctx, video, length)
+        if length is None and declared_length is not None:  # sizes given at reserve were checked
+            await _check_declared(request, ctx, video, declared_length)
+            length = declared_length
         limit = (length if length is not None else ctx.settings.max_upload_bytes) - offset
         staged = await StagedFile(path, append=True).open()
         hasher = checksum[0] if checksum else None
@@ -195,17 +191,16 @@ async def put_file(
     expires: Expires = None,
     signature: Signature = None,
 ) -> Response:
-    upload, video = await _load(request, ctx, upload_id, expires, signature)
-    if upload.status == "completed":
-        raise service.UploadCompleted("The file is already received.")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit():
-        await _check_declared(request, ctx, video, int(declared))
+    _verify(ctx, upload_id, expires, signature)
     path = ctx.staging.upload_path(upload_id)
     with _exclusive(path):
-        await _reload(
-            request, upload_id
-        )  # a PUT that held the lock before us may have completed it
+        # Read under the lock: a PUT that held it before us may have completed the upload.
+        upload, video = await _load(request, upload_id)
+        if upload.status == "completed":
+            raise service.UploadCompleted("The file is already received.")
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit():
+            await _check_declared(request, ctx, video, int(declared))
         staged = await StagedFile(path).open()  # a PUT starts the file over
         try:
             size = await _receive(request, staged, ctx.settings.max_upload_bytes, None)
