@@ -179,7 +179,14 @@ async def tus_patch(
             await asyncio.to_thread(os.truncate, path, offset)
             raise tus_error(ChecksumMismatch("Resend the chunk."))
         new_offset = offset + received
-        await _record_progress(request, ctx, upload_id, new_offset, length, path)
+        # The staged file's size is the offset HEAD reports; the row changes only when the
+        # upload's state does (first bytes, a length declared late, completion).
+        if (
+            video.status == "waiting_upload"
+            or length != upload.length
+            or (length is not None and new_offset == length)
+        ):
+            await _record_progress(request, ctx, upload_id, new_offset, length, path)
     return Response(status_code=204, headers=tus_headers(**{"Upload-Offset": str(new_offset)}))
 
 
@@ -242,7 +249,8 @@ async def _receive(request: Request, staged: StagedFile, limit: int, hasher: Any
 async def _record_progress(
     request: Request, ctx: Any, upload_id: str, offset: int, length: int | None, path: FilePath
 ) -> None:
-    """Store the offset; once every byte is in, the staged file becomes the video's source."""
+    """Store the upload's state; once every byte is in, the staged file becomes the video's
+    source."""
     async with get_database(request).transaction() as session:
         upload, video = await service.get_upload(session, upload_id)
         if upload.status == "completed":  # belt and braces: the lock should make this impossible
