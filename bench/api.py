@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,12 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fastapi import FastAPI, HTTPException, Request  # module level: route annotations resolve here
 
-HOST = "127.0.0.1"
-PG_ADMIN_URL = os.environ.get(
-    "MOVIIE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from common import HOST, create_pg_database, drop_pg_database, free_port, stop
+
 THROUGHPUT_TARGET = 0.60
 HERE = Path(__file__).resolve()
 
@@ -292,42 +290,6 @@ class Loader:
 
 # --------------------------------------------------------------------------------------------
 # Orchestration
-
-
-def stop(proc: subprocess.Popen[Any], grace: float = 5.0) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        proc.terminate()
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=grace)
-    except ProcessLookupError:
-        pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def create_pg_database() -> str:
-    import psycopg
-
-    name = f"moviie_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def prepare(url: str, data_dir: Path) -> tuple[str, str]:

@@ -45,7 +45,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,10 +56,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"
-PG_ADMIN_URL = os.environ.get(
-    "MOVIIE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import HOST, create_pg_database, drop_pg_database, free_port, stop
+
 THROUGHPUT_TARGET = 0.80
 RSS_TARGET_MB = 100
 MIB = 1024 * 1024
@@ -411,7 +409,7 @@ def measure(
             seconds, video_id = upload(client, server, method, payload)
     finally:
         if spy is not None:
-            stop(spy, grace=30)
+            stop(spy, grace=30, sig=signal.SIGINT)
     clean(client, server, video_id)
     return Measurement(seconds, payload.stat().st_size, rss.before, rss.growth)
 
@@ -449,42 +447,6 @@ def summarize_profile(path: Path, top: int = 12) -> list[str]:
 
 # --------------------------------------------------------------------------------------------
 # Orchestration
-
-
-def stop(proc: subprocess.Popen[Any], grace: float = 5.0) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT; uvicorn stops too
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=grace)
-    except ProcessLookupError:
-        pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def create_pg_database() -> str:
-    import psycopg
-
-    name = f"moviie_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def generate(path: Path, size: int) -> None:
@@ -689,7 +651,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
     finally:
         if args.backend == "postgresql":
             for proc in list(procs):  # the server holds connections to the database
-                stop(proc)
+                stop(proc, sig=signal.SIGINT)
             try:
                 drop_pg_database(db_url)
             except Exception as exc:  # report, but do not hide the original error
@@ -745,7 +707,7 @@ def main() -> int:
         return 1
     finally:
         for proc in list(procs):
-            stop(proc)
+            stop(proc, sig=signal.SIGINT)
         if args.keep_tmp:
             print(f"kept {tmp}", file=sys.stderr)
         else:
