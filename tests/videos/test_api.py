@@ -316,7 +316,8 @@ def test_a_multipart_upload_cut_by_the_client_keeps_nothing(
     for _ in range(50):  # the server notices the disconnect and cleans up
         time.sleep(0.1)
         staged = list((settings.data_dir / "uploads").glob("*.part"))
-        listed = httpx.get(f"{live_api}/v1/videos", headers=bearer(account.private_key)).json()["data"]
+        response = httpx.get(f"{live_api}/v1/videos", headers=bearer(account.private_key))
+        listed = response.json()["data"]
         if not staged:
             break
     assert staged == []
