@@ -298,7 +298,7 @@ def test_a_multipart_upload_cut_by_the_client_keeps_nothing(
 
     host, port = httpx.URL(live_api).host, httpx.URL(live_api).port
     head = (
-        b"--cut\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n"
+        b'--cut\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n'
         b"Content-Type: video/mp4\r\n\r\n"
     )
     declared = len(head) + 4 * 1024 * 1024 + 100
