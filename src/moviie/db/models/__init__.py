@@ -6,6 +6,7 @@ from moviie.db.models.base import Base
 from moviie.db.models.collection import Collection, CollectionVideo
 from moviie.db.models.event import Event
 from moviie.db.models.idempotency_record import IdempotencyRecord
+from moviie.db.models.signing_key import SigningKey
 from moviie.db.models.upload import Upload
 from moviie.db.models.video import Video, VideoTag
 from moviie.db.models.worker import Worker
@@ -18,6 +19,7 @@ __all__ = [
     "CollectionVideo",
     "Event",
     "IdempotencyRecord",
+    "SigningKey",
     "Upload",
     "Video",
     "VideoTag",
