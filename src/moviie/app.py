@@ -114,7 +114,11 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.openapi = openapi  # type: ignore[method-assign]
 
     # Outermost first: ids and last-resort errors, then the body cap, then idempotency.
-    app.add_middleware(IdempotencyMiddleware, ttl_s=settings.idempotency_ttl_s)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        ttl_s=settings.idempotency_ttl_s,
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt=_streams_its_own_body
     )

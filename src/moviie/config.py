@@ -9,7 +9,6 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -64,10 +63,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'moviie.db').resolve()}"
-
-    @property
-    def is_sqlite(self) -> bool:
-        return make_url(self.resolved_database_url).get_backend_name() == "sqlite"
 
     @property
     def resolved_public_url(self) -> str:

@@ -34,7 +34,12 @@ def _out(row: ApiKey) -> ApiKeyOut:
 @router.post("/v1/api-keys", status_code=201, summary="Create an API key")
 async def create_api_key(body: ApiKeyCreate, session: Session, caller: KeysWriter) -> ApiKeyCreated:
     created = await service.create_key(
-        session, caller.account_id, name=body.name, key_type=body.type, scopes=body.scopes
+        session,
+        caller.account_id,
+        name=body.name,
+        key_type=body.type,
+        scopes=body.scopes,
+        granted_by=caller.scopes,
     )
     return ApiKeyCreated(**_out(created.row).model_dump(), key=created.key)
 

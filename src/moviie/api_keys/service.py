@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +14,7 @@ from moviie.api_keys.scopes import PRIVATE_SCOPES
 from moviie.api_keys.tokens import KeyType, generate_key, hash_key, key_matches, parse_key
 from moviie.db.models import Account, ApiKey
 from moviie.db.types import utcnow
-from moviie.errors import NotFound, ValidationFailed
+from moviie.errors import InsufficientScope, NotFound, ValidationFailed
 from moviie.ids import new_id
 
 # last_used_at is written at most this often per key, so a busy key costs no write per request.
@@ -38,12 +38,20 @@ async def create_key(
     name: str,
     key_type: KeyType = "private",
     scopes: Sequence[str] | None = None,
+    granted_by: Iterable[str] = PRIVATE_SCOPES,
 ) -> CreatedKey:
+    """A new key; it may hold only scopes that `granted_by` (the creating key's) holds."""
     if key_type == "publishable" and scopes:
         raise ValidationFailed("Publishable keys have fixed playback scopes; omit `scopes`.")
     unknown = sorted(set(scopes or ()) - set(PRIVATE_SCOPES))
     if unknown:
         raise ValidationFailed(f"Unknown scopes: {', '.join(unknown)}.", param="scopes")
+    wanted = set(scopes or PRIVATE_SCOPES) if key_type == "private" else set()
+    beyond = sorted(wanted - set(granted_by))
+    if beyond:
+        raise InsufficientScope(
+            f"A key may not grant scopes it lacks: {', '.join(beyond)}.", param="scopes"
+        )
     key, selector = generate_key(key_type)
     row = ApiKey(
         id=new_id("key"),

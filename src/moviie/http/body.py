@@ -27,6 +27,9 @@ async def read_json_model(request: Request, model: type[M], max_bytes: int) -> M
     except ValidationError as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise InvalidJson("The request body could not be parsed as JSON.") from exc
-        raise RequestValidationError(
-            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
-        ) from exc
+        raise body_validation_error(exc) from exc
+
+
+def body_validation_error(exc: ValidationError) -> RequestValidationError:
+    """A model's errors as the 422 of a request body (locations under `body`)."""
+    return RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()])

@@ -19,23 +19,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from moviie.db.engine import Database
 from moviie.db.models import IdempotencyRecord
 from moviie.db.types import utcnow
-from moviie.errors import IdempotencyKeyReused, IdempotentRequestInProgress, InvalidIdempotencyKey
+from moviie.errors import (
+    IdempotencyKeyReused,
+    IdempotentRequestInProgress,
+    InvalidIdempotencyKey,
+    PayloadTooLarge,
+)
 from moviie.http.routing import is_json_content_type
 
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-# A claim whose request died with its process is taken over after this long.
-STALE_CLAIM = timedelta(minutes=5)
+# A claim whose request died with its process is taken over after this long: longer than an
+# upload of the largest file over a slow link may take.
+STALE_CLAIM = timedelta(hours=2)
 _NOT_REPLAYED = {b"x-request-id", b"date", b"server", b"content-length"}
 
 
 def _is_kept(status: int) -> bool:
-    return status < 500 and status not in (401, 429)
+    return status < 500 and status not in (401, 413, 429)
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, ttl_s: int) -> None:
+    def __init__(self, app: ASGIApp, ttl_s: int, max_body_bytes: int) -> None:
         self.app = app
         self.ttl = timedelta(seconds=ttl_s)
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -64,7 +71,7 @@ class IdempotencyMiddleware:
             body = b""
             identity = [content_type.split(b";")[0], headers.get(b"content-length", b"")]
         else:
-            read = await _read_body(receive)
+            read = await _read_body(receive, self.max_body_bytes)
             if read is None:  # the client left, or the body cap answered already
                 return
             body = read
@@ -182,13 +189,20 @@ class IdempotencyMiddleware:
             )
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def _read_body(receive: Receive, max_bytes: int) -> bytes | None:
+    """The whole body, never more than `max_bytes` of it (this runs before authentication)."""
     parts: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None
         parts.append(message.get("body", b""))
+        size += len(parts[-1])
+        if size > max_bytes:
+            raise PayloadTooLarge(
+                f"The body may be at most {max_bytes} bytes.", max_bytes=max_bytes
+            )
         if not message.get("more_body", False):
             return b"".join(parts)
 
@@ -203,12 +217,3 @@ async def _send_replay(record: IdempotencyRecord, send: Send) -> None:
         {"type": "http.response.start", "status": record.response_status, "headers": headers}
     )
     await send({"type": "http.response.body", "body": body})
-
-
-async def delete_expired(db: Database) -> int:
-    """Remove records past their 24 h; run by the maintenance queue."""
-    async with db.transaction() as session:
-        result = await session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]

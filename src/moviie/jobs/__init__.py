@@ -1,5 +1,7 @@
 """The durable job engine (DBOS) behind one small surface.
 
-Domains write workflows and steps with `workflow`/`step` from here and enqueue them with
-`enqueue_in`, inside the transaction that writes the rows the job concerns.
+Domains decorate their workflows and steps with DBOS's `@DBOS.workflow()` / `@DBOS.step()` in
+their `tasks.py`, reach shared parts through `jobs.runtime`, and enqueue with
+`JobClient.enqueue_in`, inside the transaction that writes the rows the job concerns. Launching,
+queues, recovery and heartbeats stay here.
 """

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 from collections.abc import Iterator
 from email.utils import format_datetime
@@ -19,12 +18,12 @@ from moviie.accounts import repository as accounts
 from moviie.db.models import Upload, Video
 from moviie.db.types import utcnow
 from moviie.dependencies import Uploads
-from moviie.errors import BadRequest, MoviieError, PayloadTooLarge, UnsupportedMediaType
+from moviie.errors import MoviieError, PayloadTooLarge, UnsupportedMediaType
 from moviie.http.routing import moviie_router
 from moviie.http.session import get_database
 from moviie.uploads import service
 from moviie.uploads.signing import verify_upload_signature
-from moviie.uploads.staging import StagedFile
+from moviie.uploads.staging import StagedFile, UploadBusy, exclusive, forget
 from moviie.uploads.tus import (
     EXTENSIONS,
     OFFSET_CONTENT_TYPE,
@@ -46,24 +45,13 @@ Expires = Annotated[str | None, Query(max_length=20)]
 Signature = Annotated[str | None, Query(max_length=128)]
 
 
-class ClientGone(BadRequest):
-    code = "client_disconnected"
-    title = "The client went away before the body was complete"
-
-
 @contextlib.contextmanager
 def _exclusive(path: FilePath) -> Iterator[None]:
-    """One writer per upload across the processes sharing this disk."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise tus_error(UploadLocked("Wait for the other request, then HEAD.")) from None
-        yield
-    finally:
-        os.close(fd)
+        with exclusive(path):
+            yield
+    except UploadBusy:
+        raise tus_error(UploadLocked("Wait for the other request, then HEAD.")) from None
 
 
 def _verify(ctx: Any, upload_id: str, expires: str | None, signature: str | None) -> None:
@@ -149,14 +137,16 @@ async def tus_patch(
     with _exclusive(path):
         # Read under the lock: a request that held it before us may have completed the upload.
         upload, video = await _load(request, upload_id)
-        if upload.status == "completed":
-            raise tus_error(service.UploadCompleted("The file is already received."))
+        if upload.status != "pending":
+            raise tus_error(service.UploadCompleted(f"This upload is {upload.status}."))
         length = upload.length
         if declared_length is not None and length is not None and declared_length != length:
             raise tus_error(InvalidTusHeader("`Upload-Length` differs from the reserved size."))
         offset = _stored_offset(upload, path)
         if claimed != offset:
             raise tus_error(OffsetMismatch(f"The stored offset is {offset}.", offset=offset))
+        if declared_length is not None and declared_length < offset:
+            raise tus_error(InvalidTusHeader("`Upload-Length` is below the bytes already sent."))
         if length is None and declared_length is not None:  # sizes given at reserve were checked
             await _check_declared(request, ctx, video, declared_length)
             length = declared_length
@@ -169,7 +159,7 @@ async def tus_patch(
             await staged.close()
             if checksum:  # an unverifiable partial chunk is dropped; the client resends it
                 await asyncio.to_thread(os.truncate, path, offset)
-            raise ClientGone("The chunk was cut; HEAD for the offset and resume.") from None
+            raise service.ClientGone("The chunk was cut; HEAD for the offset and resume.") from None
         except PayloadTooLarge as error:
             await staged.close()
             await asyncio.to_thread(os.truncate, path, offset)
@@ -203,8 +193,8 @@ async def put_file(
     with _exclusive(path):
         # Read under the lock: a PUT that held it before us may have completed the upload.
         upload, video = await _load(request, upload_id)
-        if upload.status == "completed":
-            raise service.UploadCompleted("The file is already received.")
+        if upload.status != "pending":
+            raise service.UploadCompleted(f"This upload is {upload.status}.")
         declared = request.headers.get("content-length")
         if declared and declared.isdigit():
             await _check_declared(request, ctx, video, int(declared))
@@ -214,11 +204,15 @@ async def put_file(
             await staged.close()
         except ClientDisconnect:
             await staged.discard()
-            raise ClientGone("Nothing was kept; PUT the file again.") from None
+            raise service.ClientGone("Nothing was kept; PUT the file again.") from None
         except BaseException:
             await staged.discard()
             raise
-        await _record_progress(request, ctx, upload_id, size, size, path)
+        try:
+            await _record_progress(request, ctx, upload_id, size, size, path)
+        except BaseException:
+            await staged.discard()
+            raise
     return Response(status_code=204)
 
 
@@ -248,13 +242,13 @@ async def _receive(request: Request, staged: StagedFile, limit: int, hasher: Any
 
 async def _record_progress(
     request: Request, ctx: Any, upload_id: str, offset: int, length: int | None, path: FilePath
-) -> None:
+) -> bool:
     """Store the upload's state; once every byte is in, the staged file becomes the video's
     source."""
     async with get_database(request).transaction() as session:
         upload, video = await service.get_upload(session, upload_id)
-        if upload.status == "completed":  # belt and braces: the lock should make this impossible
-            raise service.UploadCompleted("The file is already received.")
+        if upload.status != "pending":  # completed, or expired while this request streamed
+            raise service.UploadCompleted(f"This upload is {upload.status}.")
         upload.offset = offset
         if length is not None:
             upload.length = length
@@ -273,4 +267,7 @@ async def _record_progress(
             )
             upload.status = "completed"
             upload.completed_at = utcnow()
-            await asyncio.to_thread(path.with_suffix(".lock").unlink, True)
+    if upload.status == "completed":  # committed: the lock file has nothing left to guard
+        await asyncio.to_thread(forget, path)
+        return True
+    return False

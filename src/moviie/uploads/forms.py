@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from moviie.http.body import body_validation_error
 from moviie.videos.schemas import VideoCreateFields
 
 _LISTS = ("tags", "collection_ids")
@@ -29,6 +29,4 @@ def video_fields_from_form(fields: dict[str, list[str]]) -> VideoCreateFields:
     try:
         return VideoCreateFields.model_validate(data)
     except ValidationError as exc:
-        raise RequestValidationError(
-            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
-        ) from exc
+        raise body_validation_error(exc) from exc

@@ -84,7 +84,7 @@ async def _download(url: str, staged: StagedFile, max_bytes: int, deadline: floa
 async def fetch_source(video_id: str, url: str) -> dict[str, Any]:
     """Download to the staging area; a refusal is a result, a transient error is retried."""
     rt = runtime()
-    staging = StagingArea(rt.settings.data_dir / "uploads")
+    staging = StagingArea.for_data_dir(rt.settings.data_dir)
     staged = await StagedFile(staging.root / f"ingest-{video_id}.part").open()
     deadline = time.monotonic() + rt.settings.ingest_timeout_s
     try:
@@ -99,8 +99,10 @@ async def fetch_source(video_id: str, url: str) -> dict[str, Any]:
     return {"ok": True, "path": str(staged.path), "size": staged.size, "content_type": content_type}
 
 
-@DBOS.step()
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=2.0)
 async def store_fetched(video_id: str, fetched: dict[str, Any]) -> str:
+    """Idempotent: a run after a crash that followed our commit finds the video past `uploading`
+    and does nothing."""
     rt = runtime()
     ctx = UploadContext.build(rt.settings, rt.storage, rt.jobs)
     async with rt.db.transaction() as session:
@@ -108,6 +110,11 @@ async def store_fetched(video_id: str, fetched: dict[str, Any]) -> str:
         if video is None or video.deleted_at is not None:
             await asyncio.to_thread(Path(fetched["path"]).unlink, True)
             return "deleted"
+        if video.status != "uploading":
+            return "stored"
+        if not await asyncio.to_thread(Path(fetched["path"]).exists):
+            # another worker took the job over and the download stayed on the first one's disk
+            raise FileNotFoundError("the fetched file is not on this worker")
         try:
             await store_source(
                 session,
@@ -148,10 +155,14 @@ async def _fail(
 async def ingest_video_from_url(video_id: str, url: str) -> str:
     try:
         fetched = await fetch_source(video_id, url)
-    except Exception as exc:  # retries spent on a transient error: now it is confirmed
-        await fail_import(video_id, "download_failed", f"The download kept failing: {exc}"[:500])
+    except Exception:  # retries spent on a transient error: now it is confirmed
+        await fail_import(video_id, "download_failed", "The download kept failing.")
         return "failed"
     if not fetched["ok"]:
         await fail_import(video_id, fetched["code"], fetched["message"])
         return "failed"
-    return await store_fetched(video_id, fetched)
+    try:
+        return await store_fetched(video_id, fetched)
+    except Exception:  # retries spent: the failure is confirmed
+        await fail_import(video_id, "import_failed", "The fetched file could not be stored.")
+        return "failed"

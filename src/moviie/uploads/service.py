@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moviie.accounts.quotas import check_storage, reserve_storage
+from moviie.accounts import repository as accounts_repository
+from moviie.accounts.quotas import StorageQuotaExceeded, check_storage, reserve_storage
 from moviie.config import Settings
 from moviie.db.models import Account, Upload, Video
 from moviie.db.types import utcnow
@@ -20,10 +21,12 @@ from moviie.ids import new_id
 from moviie.jobs.client import JobClient
 from moviie.media.tasks import process_video
 from moviie.storage.base import Storage
-from moviie.storage.keys import video_key
+from moviie.storage.keys import video_key, video_prefix
 from moviie.uploads.signing import load_secret, signed_upload_url
 from moviie.uploads.staging import StagingArea
+from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
+from moviie.videos.errors import VideoNotFound
 from moviie.videos.schemas import UploadOut, UploadReserve
 
 SOURCE_OBJECT = "source"
@@ -32,6 +35,11 @@ SOURCE_OBJECT = "source"
 class EmptyFile(BadRequest):
     code = "empty_file"
     title = "The file is empty"
+
+
+class ClientGone(BadRequest):
+    code = "client_disconnected"
+    title = "The client went away before the body was complete"
 
 
 class UploadNotFound(NotFound):
@@ -58,7 +66,7 @@ class UploadContext:
         return cls(
             settings=settings,
             storage=storage,
-            staging=StagingArea(settings.data_dir / "uploads"),
+            staging=StagingArea.for_data_dir(settings.data_dir),
             jobs=jobs,
             secret=load_secret(settings),
         )
@@ -113,7 +121,7 @@ async def reserve_upload(
 
 
 async def get_upload(session: AsyncSession, upload_id: str) -> tuple[Upload, Video]:
-    """The upload behind a signed URL (the signature, checked before, names the account)."""
+    """The upload behind a signed URL (the signature, checked before, is bound to its id)."""
     stmt = (
         select(Upload, Video)
         .join(Video, Video.id == Upload.video_id)
@@ -136,19 +144,33 @@ async def store_source(
     filename: str | None,
     content_type: str | None,
 ) -> None:
-    """Count the bytes against the quota, move the staged file into storage, and hand the video
-    to the media pipeline; all or nothing with the caller's transaction."""
-    if size == 0:
-        await asyncio.to_thread(staged.unlink, True)
-        raise EmptyFile("Send a video file with some bytes in it.")
+    """Move the staged file into storage, count it against the quota, and hand the video to the
+    media pipeline, with the caller's transaction.
+
+    The video row is locked first, so a concurrent DELETE waits for us (or we see it and stop);
+    the account row is locked only for the short count that follows the upload."""
+    locked = await video_repository.get_for_update(session, video.account_id, video.id)
     try:
-        await reserve_storage(session, video.account_id, size)
+        if locked is None:
+            raise VideoNotFound(f"The video {video.id} was deleted.")
+        if size == 0:
+            raise EmptyFile("Send a video file with some bytes in it.")
+        account = await accounts_repository.get(session, video.account_id)
+        assert account is not None
+        await session.refresh(account, ["storage_bytes"])  # refuse early, before the upload
+        check_storage(account, size)
     except Exception:
         await asyncio.to_thread(staged.unlink, True)
         raise
+    video = locked
     await ctx.storage.put_file(
         video_key(video.account_id, video.id, SOURCE_OBJECT), staged, move=True
     )
+    try:
+        await reserve_storage(session, video.account_id, size)
+    except StorageQuotaExceeded:  # another upload took the space meanwhile
+        await ctx.storage.delete_prefix(video_prefix(video.account_id, video.id))
+        raise
     video.status = "processing"
     video.size_bytes = size
     if filename:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ from urllib.parse import urlencode
 
 from moviie.config import Settings
 from moviie.errors import MoviieError
+
+_DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 class UploadUrlInvalid(MoviieError):
@@ -53,10 +56,10 @@ def verify_upload_signature(
     secret: bytes, upload_id: str, expires: str | None, signature: str | None
 ) -> None:
     """Raise 403 unless the URL was signed by us for this upload and is still valid."""
-    if not expires or not signature or not expires.isdigit():
+    if not expires or not signature or not _DIGITS.fullmatch(expires):
         raise UploadUrlInvalid("The URL lacks its `expires` and `signature` parameters.")
     expected = _mac(secret, upload_id, int(expires))
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         raise UploadUrlInvalid("The signature does not match this upload.")
     if int(expires) < time.time():
         raise UploadUrlExpired("Reserve a new upload.")

@@ -7,9 +7,12 @@ the disk and memory stays flat whatever the file size.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,6 +24,10 @@ class StagingArea:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> StagingArea:
+        return cls(data_dir / "uploads")
+
     def upload_path(self, upload_id: str) -> Path:
         """Where a reserved upload's bytes accumulate (tus resumes from its size)."""
         if not _UPLOAD_ID.match(upload_id):
@@ -29,6 +36,31 @@ class StagingArea:
 
     def temp_path(self) -> Path:
         return self.root / f"incoming-{uuid.uuid4().hex}.part"
+
+
+class UploadBusy(Exception):
+    """Another request (or the expiry job) is working on this upload."""
+
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """One writer per staged upload across the processes sharing this disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UploadBusy from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def forget(path: Path) -> None:
+    """Remove a finished upload's staged file and lock file (call after its state committed)."""
+    path.unlink(missing_ok=True)
+    path.with_suffix(".lock").unlink(missing_ok=True)
 
 
 class StagedFile:

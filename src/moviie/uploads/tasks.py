@@ -14,7 +14,7 @@ from moviie.db.models import Upload, Video
 from moviie.db.types import utcnow
 from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
-from moviie.uploads.staging import StagingArea
+from moviie.uploads.staging import StagingArea, UploadBusy, exclusive, forget
 from moviie.videos import service as videos
 
 EXPIRE_BATCH = 200
@@ -23,7 +23,7 @@ EXPIRE_BATCH = 200
 @DBOS.step()
 async def expire_uploads_batch(limit: int) -> int:
     rt = runtime()
-    staging = StagingArea(rt.settings.data_dir / "uploads")
+    staging = StagingArea.for_data_dir(rt.settings.data_dir)
     public_url = rt.settings.resolved_public_url
     async with rt.db.transaction() as session:
         stmt = (
@@ -34,11 +34,15 @@ async def expire_uploads_batch(limit: int) -> int:
             .limit(limit)
         )
         rows = (await session.execute(stmt)).tuples().all()
+        expired = []
         for upload, video in rows:
-            upload.status = "expired"
             staged = staging.upload_path(upload.id)
-            await asyncio.to_thread(staged.unlink, True)
-            await asyncio.to_thread(staged.with_suffix(".lock").unlink, True)
+            try:
+                with exclusive(staged):  # a request still writing it finishes first
+                    upload.status = "expired"
+            except UploadBusy:
+                continue
+            expired.append(staged)
             if video.deleted_at is None and video.status in ("waiting_upload", "uploading"):
                 video.status = "failed"
                 video.error_code = "upload_expired"
@@ -47,7 +51,9 @@ async def expire_uploads_batch(limit: int) -> int:
                 await session.flush()
                 data = await videos.event_data(session, video, public_url)
                 await emit_event(session, video.account_id, "video.failed", data)
-        return len(rows)
+    for staged in expired:  # once the expiry is committed
+        await asyncio.to_thread(forget, staged)
+    return len(expired)
 
 
 @DBOS.workflow()

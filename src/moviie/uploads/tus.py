@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from typing import Any
 
 from moviie.errors import BadRequest, Conflict, MoviieError
 
+_DIGITS = re.compile(r"[0-9]{1,20}")
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation-defer-length,checksum,expiration"
 CHECKSUMS = {"sha1": hashlib.sha1, "md5": hashlib.md5, "sha256": hashlib.sha256}
@@ -62,7 +64,7 @@ def header_int(headers: Any, name: str) -> int | None:
     raw = headers.get(name)
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not _DIGITS.fullmatch(raw):
         raise tus_error(InvalidTusHeader(f"`{name}` must be a non-negative integer."))
     return int(raw)
 

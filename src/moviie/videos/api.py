@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import AwareDatetime
 from starlette.requests import ClientDisconnect
 
 from moviie.auth.dependencies import ApiCaller, require_scope
 from moviie.dependencies import Uploads
-from moviie.errors import BadRequest, UnsupportedMediaType
+from moviie.errors import UnsupportedMediaType
 from moviie.http.body import read_json_model
 from moviie.http.openapi import document_model
 from moviie.http.pagination import Page, Pagination, page_of
@@ -69,11 +69,6 @@ _CREATE_BODY: dict[str, Any] = {
 document_model(VideoFromUrl)
 
 
-class ClientGone(BadRequest):
-    code = "client_disconnected"
-    title = "The client went away before the upload finished"
-
-
 @router.post(
     "/v1/videos",
     status_code=201,
@@ -128,7 +123,7 @@ async def create_video(request: Request, caller: Writer, ctx: Uploads) -> VideoO
             )
             return (await service.views(session, [video], ctx.public_url))[0]
     except ClientDisconnect as exc:
-        raise ClientGone("Nothing was kept; upload again.") from exc
+        raise uploads.ClientGone("Nothing was kept; upload again.") from exc
     finally:
         await sink.discard()  # a no-op once the file has moved into storage
 
@@ -158,8 +153,8 @@ async def list_videos(
     status: Status | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Title/description search.")] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: AwareDatetime | None = None,
+    created_before: AwareDatetime | None = None,
 ) -> Page[VideoOut]:
     filters = VideoFilters(
         reference_id=reference_id,

@@ -164,7 +164,7 @@ class ReservedUpload(BaseModel):
                         "?expires=1765000000&signature=5f2c...",
                         "method": "PUT",
                         "expires_at": "2026-12-05T10:00:00Z",
-                        "tus_url": "http://127.0.0.1:8000/tus/upl_01jeq3v5m3f6a9b1c2d3e4f5g6"
+                        "tus_url": "http://127.0.0.1:8000/uploads/upl_01jeq3v5m3f6a9b1c2d3e4f5g6"
                         "?expires=1765000000&signature=5f2c...",
                     },
                 }

@@ -171,8 +171,12 @@ async def update_video(
 async def delete_video(
     session: AsyncSession, account_id: str, video_id: str, jobs: JobClient, public_url: str
 ) -> None:
-    """Gone from the API at once; its media is removed by a durable job enqueued with the change."""
-    video = await get_video(session, account_id, video_id)
+    """Gone from the API at once; its media is removed by a durable job enqueued with the change.
+
+    The row is locked: an upload storing this video's file finishes (and counts) first."""
+    video = await repository.get_for_update(session, account_id, video_id)
+    if video is None:
+        raise VideoNotFound(f"No video {video_id}.")
     data = await event_data(session, video, public_url)
     if video.size_bytes:
         await release_storage(session, account_id, video.size_bytes)
