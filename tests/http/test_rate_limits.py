@@ -72,3 +72,13 @@ async def test_redis_budgets_are_shared_by_processes(database_url: str, tmp_path
         for gen, _ in clients:
             await gen.aclose()
     assert statuses == [200, 200, 200, 429]
+
+
+async def test_errors_after_authentication_carry_the_budget(
+    client: httpx.AsyncClient, account: object
+) -> None:
+    response = await client.get("/v1/videos/vid_nope", headers=bearer(account.private_key))  # type: ignore[attr-defined]
+    assert response.status_code == 404
+    assert response.headers["RateLimit-Limit"] == "600"
+    assert int(response.headers["RateLimit-Remaining"]) < 600
+    assert len(response.headers.get_list("RateLimit-Limit")) == 1

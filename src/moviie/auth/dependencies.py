@@ -52,8 +52,7 @@ async def _authenticate(
         raise Unauthenticated("That is not a Moviie API key.")
     limiter: RateLimiter = request.app.state.limiter
     for budget in budgets:  # counted before the lookup, so floods never reach the database
-        verdict = await limiter.hit(budget, parsed.selector)
-    response.headers.update(verdict.headers())
+        await limiter.hit(budget, parsed.selector)
 
     # Its own short read: the route's transaction (an upload may stream for minutes) is not held
     # open by authentication, and on SQLite no write lock is taken to read a key.

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from moviie.errors import InternalError, MoviieError, PayloadTooLarge
 from moviie.http.problems import current_request_id, problem_response
+from moviie.http.ratelimit import current_verdict
 from moviie.ids import new_id
 from moviie.log import get_logger
 
@@ -32,6 +33,7 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _SANE_REQUEST_ID.match(incoming) else new_id("req")
         token = current_request_id.set(request_id)
+        verdict_token = current_verdict.set(None)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
@@ -43,10 +45,11 @@ class RequestContextMiddleware:
                 response_started = True
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode()),
-                ]
+                extra = [(b"x-request-id", request_id.encode())]
+                verdict = current_verdict.get()
+                if verdict is not None:
+                    extra += [(k.encode(), v.encode()) for k, v in verdict.headers().items()]
+                message["headers"] = [*message["headers"], *extra]
             await send(message)
 
         try:
@@ -69,6 +72,7 @@ class RequestContextMiddleware:
             )
             structlog.contextvars.unbind_contextvars("request_id")
             current_request_id.reset(token)
+            current_verdict.reset(verdict_token)
 
 
 class BodyLimitMiddleware:

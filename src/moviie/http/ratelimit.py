@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
@@ -11,6 +12,10 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from moviie.errors import RateLimited
+
+# The budget a request was counted against, so that every response to it (errors included)
+# carries the RateLimit-* headers; set by authentication, read by the outermost middleware.
+current_verdict: ContextVar[Verdict | None] = ContextVar("current_verdict", default=None)
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,14 @@ class RateLimiter:
         stats = await self._strategy.get_window_stats(item, identity)
         reset_s = max(1, math.ceil(stats.reset_time - time.time()))
         verdict = Verdict(limit=budget.per_minute, remaining=stats.remaining, reset_s=reset_s)
+        current_verdict.set(verdict)
         if not allowed:
             error = RateLimited(
                 f"This key may make {budget.per_minute} requests per minute here; "
                 f"retry in {reset_s} s.",
                 retry_after=reset_s,
             )
-            error.headers.update({**verdict.headers(), "Retry-After": str(reset_s)})
+            error.headers["Retry-After"] = str(reset_s)  # RateLimit-*: see current_verdict
             raise error
         return verdict
 
