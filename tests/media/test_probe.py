@@ -15,8 +15,8 @@ LIMIT = 6 * 3600
 def test_a_video_with_sound(tmp_path: Path) -> None:
     info = probe(video(tmp_path / "a.mp4", size="1280x720", seconds=2), max_duration_s=LIMIT)
     assert (info.width, info.height, info.rotation) == (1280, 720, 0)
-    assert info.has_video and info.has_audio
-    assert info.video_codec == "h264" and info.audio_codec == "aac"
+    assert (info.has_video, info.has_audio) == (True, True)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
     assert info.duration_s == pytest.approx(2, abs=0.2)
     assert info.frame_rate == pytest.approx(25)
 
