@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = False
     upload_url_ttl_s: int = Field(86400, ge=60)
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+    max_duration_s: float = Field(6 * 3600, gt=0)
     s3_endpoint_url: str | None = None
     # Signs upload URLs; generated into the data directory when unset (set it on multi-node setups).
     secret_key: SecretStr | None = None

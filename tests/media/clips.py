@@ -36,6 +36,7 @@ def video(
 
 def broken_corpus(root: Path) -> dict[str, Path]:
     """Files that are not decodable videos, by name."""
+    root.mkdir(parents=True, exist_ok=True)
     good = video(root / "good.mp4", seconds=3)
     data = good.read_bytes()
     files = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ from fastapi import FastAPI
 from moviie.accounts.service import NewAccount
 from tests.conftest import bearer
 from tests.http.test_errors import assert_problem
+from tests.media.clips import video as video_clip
 
 
 async def _wait_for_status(
@@ -29,8 +29,7 @@ async def test_a_url_import_fetches_the_file_in_a_job(
     app_with_workers: FastAPI, account: NewAccount, file_server: tuple[str, Path]
 ) -> None:
     base_url, served = file_server
-    content = os.urandom(200_000)
-    (served / "talk.mp4").write_bytes(content)
+    content = video_clip(served / "talk.mp4").read_bytes()
     transport = httpx.ASGITransport(app=app_with_workers)
     async with httpx.AsyncClient(transport=transport, base_url="http://moviie.test") as client:
         response = await client.post(

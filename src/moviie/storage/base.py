@@ -44,6 +44,11 @@ class Storage(Protocol):
 
     async def stat(self, key: str) -> ObjectInfo | None: ...
 
+    def local_path(self, key: str) -> Path | None:
+        """Where the object lies on this machine's disk, for tools that read files (ffmpeg);
+        None where objects are remote."""
+        ...
+
     async def delete_prefix(self, prefix: str) -> int:
         """Delete every object under `prefix` (which ends with "/"); returns how many."""
         ...

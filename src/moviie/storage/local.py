@@ -180,6 +180,9 @@ class LocalStorage:
         finally:
             os.close(fd)
 
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
     async def stat(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
         try:

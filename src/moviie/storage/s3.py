@@ -161,6 +161,9 @@ class S3Storage:
             for offset in range(0, len(chunk), READ_CHUNK):
                 yield bytes(view[offset : offset + READ_CHUNK])
 
+    def local_path(self, key: str) -> Path | None:
+        return None
+
     async def stat(self, key: str) -> ObjectInfo | None:
         validate_key(key)
         try:

@@ -14,9 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.db.models import Video
-from moviie.db.types import utcnow
 from moviie.errors import MoviieError
-from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
 from moviie.net.guard import check_url_target, guarded_client
 from moviie.uploads.service import UploadContext, store_source
@@ -126,7 +124,7 @@ async def store_fetched(video_id: str, fetched: dict[str, Any]) -> str:
                 content_type=fetched.get("content_type"),
             )
         except MoviieError as error:  # empty file, over quota: the video fails, for good
-            await _fail(session, video, error.code, error.detail, ctx.public_url)
+            await videos.fail_video(session, video, error.code, error.detail, ctx.public_url)
     return "stored"
 
 
@@ -136,19 +134,7 @@ async def fail_import(video_id: str, code: str, message: str) -> None:
     async with rt.db.transaction() as session:
         video = (await session.scalars(select(Video).where(Video.id == video_id))).one_or_none()
         if video is not None and video.deleted_at is None and video.status == "uploading":
-            await _fail(session, video, code, message, rt.settings.resolved_public_url)
-
-
-async def _fail(
-    session: AsyncSession, video: Video, code: str, message: str, public_url: str
-) -> None:
-    video.status = "failed"
-    video.error_code = code
-    video.error_message = message
-    video.updated_at = utcnow()
-    await session.flush()
-    data = await videos.event_data(session, video, public_url)
-    await emit_event(session, video.account_id, "video.failed", data)
+            await videos.fail_video(session, video, code, message, rt.settings.resolved_public_url)
 
 
 @DBOS.workflow()

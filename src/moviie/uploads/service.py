@@ -19,17 +19,16 @@ from moviie.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from moviie.events.service import emit_event
 from moviie.ids import new_id
 from moviie.jobs.client import JobClient
+from moviie.media.source import source_key
 from moviie.media.tasks import process_video
 from moviie.storage.base import Storage
-from moviie.storage.keys import video_key, video_prefix
+from moviie.storage.keys import video_prefix
 from moviie.uploads.signing import load_secret, signed_upload_url
 from moviie.uploads.staging import StagingArea
 from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
 from moviie.videos.errors import VideoNotFound
 from moviie.videos.schemas import UploadOut, UploadReserve
-
-SOURCE_OBJECT = "source"
 
 
 class EmptyFile(BadRequest):
@@ -163,9 +162,7 @@ async def store_source(
         await asyncio.to_thread(staged.unlink, True)
         raise
     video = locked
-    await ctx.storage.put_file(
-        video_key(video.account_id, video.id, SOURCE_OBJECT), staged, move=True
-    )
+    await ctx.storage.put_file(source_key(video.account_id, video.id), staged, move=True)
     try:
         await reserve_storage(session, video.account_id, size)
     except StorageQuotaExceeded:  # another upload took the space meanwhile

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from moviie.db.models import Upload, Video
 from moviie.db.types import utcnow
-from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
 from moviie.uploads.staging import StagingArea, UploadBusy, exclusive, forget
 from moviie.videos import service as videos
@@ -43,14 +42,14 @@ async def expire_uploads_batch(limit: int) -> int:
             except UploadBusy:
                 continue
             expired.append(staged)
-            if video.deleted_at is None and video.status in ("waiting_upload", "uploading"):
-                video.status = "failed"
-                video.error_code = "upload_expired"
-                video.error_message = "The upload URL expired before the file was complete."
-                video.updated_at = utcnow()
-                await session.flush()
-                data = await videos.event_data(session, video, public_url)
-                await emit_event(session, video.account_id, "video.failed", data)
+            if video.status in ("waiting_upload", "uploading"):
+                await videos.fail_video(
+                    session,
+                    video,
+                    "upload_expired",
+                    "The upload URL expired before the file was complete.",
+                    public_url,
+                )
     for staged in expired:  # once the expiry is committed
         await asyncio.to_thread(forget, staged)
     return len(expired)

@@ -124,6 +124,22 @@ def safe_filename(name: str | None) -> str | None:
     return name.replace("\\", "/").rsplit("/", 1)[-1][:255] or None
 
 
+async def fail_video(
+    session: AsyncSession, video: Video, code: str, message: str, public_url: str
+) -> None:
+    """The video failed for good: its error is set and `video.failed` is emitted, once."""
+    if video.status == "failed" or video.deleted_at is not None:
+        return
+    video.status = "failed"
+    video.error_code = code
+    video.error_message = message
+    video.updated_at = utcnow()
+    await session.flush()
+    await emit_event(
+        session, video.account_id, "video.failed", await event_data(session, video, public_url)
+    )
+
+
 async def get_video(session: AsyncSession, account_id: str, video_id: str) -> Video:
     video = await repository.get(session, account_id, video_id)
     if video is None:
