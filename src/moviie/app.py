@@ -26,6 +26,7 @@ from moviie.http.problems import install_problem_handlers
 from moviie.http.ratelimit import RateLimiter
 from moviie.http.session import Session
 from moviie.jobs.client import JobClient
+from moviie.media.api import router as media_router
 from moviie.playback.api import router as signing_keys_router
 from moviie.storage.factory import open_storage
 from moviie.uploads.api import router as uploads_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.include_router(collections_router)
     app.include_router(uploads_router)
     app.include_router(signing_keys_router)
+    app.include_router(media_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

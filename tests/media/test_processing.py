@@ -49,10 +49,12 @@ async def test_probing_records_the_video_or_fails_it_with_a_code(
             assert response.status_code == 201, response.text
             uploaded[name] = response.json()["id"]
 
-        good = await _wait(client, key, uploaded["good"], lambda v: v["duration_s"] is not None)
+        good = await _wait(client, key, uploaded["good"], lambda v: v["status"] != "processing")
+        assert good["status"] == "ready", good
         assert (good["width"], good["height"]) == (1280, 720)
         assert abs(good["duration_s"] - 2) < 0.2
-        assert good["status"] == "processing"
+        assert good["ready_at"] is not None
+        await _check_playback(client, good)
         for name in ("text", "garbage"):
             failed = await _wait(client, key, uploaded[name], lambda v: v["status"] == "failed")
             assert failed["error"]["code"] == "unsupported_media", failed
@@ -65,3 +67,46 @@ async def test_probing_records_the_video_or_fails_it_with_a_code(
         ).all()
     failed_ids = sorted(data["id"] for kind, data in events if kind == "video.failed")
     assert failed_ids == sorted([uploaded["text"], uploaded["garbage"]])
+    ready = [data for kind, data in events if kind == "video.ready"]
+    assert [d["id"] for d in ready] == [uploaded["good"]]  # once
+    assert ready[0]["playback"]["hls"].endswith("/hls/master.m3u8")
+    assert ready[0]["embed"].endswith(f"/embed/{uploaded['good']}")
+
+
+async def _check_playback(client: httpx.AsyncClient, video: dict[str, Any]) -> None:
+    path = httpx.URL(video["playback"]["hls"]).path
+    master = await client.get(path)
+    assert master.status_code == 200
+    assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
+    assert "max-age=31536000" in master.headers["cache-control"]
+    lines = master.text.splitlines()
+    stream_infs = [line for line in lines if line.startswith("#EXT-X-STREAM-INF")]
+    # 720p source: the 720, 480, 360 and 240 rungs, no upscaling to 1080
+    assert len(stream_infs) == 4, master.text
+    for needed in ("BANDWIDTH=", "RESOLUTION=", "CODECS="):
+        assert all(needed in line for line in stream_infs), master.text
+    assert "RESOLUTION=1280x720" in master.text
+    assert "RESOLUTION=1920x1080" not in master.text
+    variant = lines[lines.index(stream_infs[0]) + 1]
+    base = path.rsplit("/", 1)[0]
+    playlist = await client.get(f"{base}/{variant}")
+    assert playlist.status_code == 200
+    assert "#EXT-X-MAP:URI=" in playlist.text
+    segment_name = next(line for line in playlist.text.splitlines() if line.endswith(".m4s"))
+    segment_path = f"{base}/{variant.rsplit('/', 1)[0]}/{segment_name}"
+    whole = await client.get(segment_path)
+    assert whole.status_code == 200
+    assert whole.headers["content-type"] == "video/iso.segment"
+    part = await client.get(segment_path, headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206
+    assert part.content == whole.content[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(whole.content)}"
+    poster = await client.get(httpx.URL(video["playback"]["poster"]).path)
+    assert poster.status_code == 200
+    assert poster.content[:2] == b"\xff\xd8"  # JPEG
+    missing = await client.get(f"{base}/nothing.m4s")
+    assert missing.status_code == 404
+    traversal = await client.get(f"{base}/..%2f..%2fsource")
+    assert traversal.status_code == 404
+    source = await client.get(f"/media/{video['id']}/source")
+    assert source.status_code == 404  # the original is not served

@@ -1,9 +1,10 @@
-"""The media pipeline's jobs. So far: probe the source and record what it is, or fail the video
-with a clear code once a second reading confirms the rejection. Transcoding comes next."""
+"""The media pipeline's job: probe the source (a rejection is confirmed by a second reading),
+encode the HLS ladder and the poster in one decode pass, store them, and mark the video ready."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import asdict
 from typing import Any
 
@@ -12,9 +13,14 @@ from sqlalchemy import select, update
 
 from moviie.db.models import Video
 from moviie.db.types import utcnow
+from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
+from moviie.media.ffmpeg import ffmpeg_binary
+from moviie.media.ladder import renditions_for
 from moviie.media.probe import MediaRejected, probe
 from moviie.media.source import local_source
+from moviie.media.transcode import hls_command, poster_command, run_ffmpeg
+from moviie.storage.keys import video_key
 from moviie.videos import service as videos
 
 
@@ -74,6 +80,61 @@ async def fail_processing(video_id: str, code: str, message: str) -> None:
             await videos.fail_video(session, video, code, message, rt.settings.resolved_public_url)
 
 
+@DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=5.0)
+async def transcode_source(video_id: str, info: dict[str, Any]) -> dict[str, Any]:
+    """Encode the ladder and the poster into a work directory named after the video (a rerun
+    starts it over), then store every file under the video's prefix."""
+    rt = runtime()
+    video = await _live_video(video_id)
+    if video is None:
+        return {"gone": True}
+    ffmpeg = ffmpeg_binary(rt.settings)
+    work = rt.settings.data_dir / "work" / video_id
+    await asyncio.to_thread(shutil.rmtree, work, True)
+    out = work / "out"
+    renditions = renditions_for(info["width"], info["height"])
+    async with local_source(rt.storage, video.account_id, video_id, work) as source:
+        for rendition in renditions:
+            await asyncio.to_thread((out / "hls" / rendition.name).mkdir, parents=True)
+        command = hls_command(
+            ffmpeg,
+            source,
+            out / "hls",
+            renditions,
+            has_audio=info["has_audio"],
+            frame_rate=info["frame_rate"],
+        )
+        await run_ffmpeg(command, duration_s=info["duration_s"])
+        poster_at = min(info["duration_s"] * 0.1, 10.0)
+        poster_width = min(info["width"], 1280)
+        await run_ffmpeg(
+            poster_command(ffmpeg, source, out / "poster.jpg", poster_at, poster_width),
+            duration_s=0,
+        )
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    for path in files:
+        key = video_key(video.account_id, video_id, path.relative_to(out).as_posix())
+        await rt.storage.put_file(key, path, move=True)
+    await asyncio.to_thread(shutil.rmtree, work, True)
+    return {"renditions": [r.name for r in renditions], "files": len(files)}
+
+
+@DBOS.step()
+async def mark_ready(video_id: str) -> None:
+    """Once: a replay finds the video ready and emits nothing more."""
+    rt = runtime()
+    async with rt.db.transaction() as session:
+        video = await session.get(Video, video_id, with_for_update=True)
+        if video is None or video.deleted_at is not None or video.status != "processing":
+            return
+        video.status = "ready"
+        video.ready_at = utcnow()
+        video.updated_at = video.ready_at
+        await session.flush()
+        data = await videos.event_data(session, video, rt.settings.resolved_public_url)
+        await emit_event(session, video.account_id, "video.ready", data)
+
+
 @DBOS.workflow()
 async def process_video(video_id: str) -> str:
     """Turn an uploaded source into a playable video."""
@@ -90,4 +151,18 @@ async def process_video(video_id: str) -> str:
             await fail_processing(video_id, result["code"], result["message"])
             return "failed"
     await record_probe(video_id, result)
-    return "probed"
+    if not result["has_video"]:
+        # Audio-only sources get an audio ladder with the media pipeline's next step.
+        await fail_processing(video_id, "no_video_stream", "The file has sound but no picture.")
+        return "failed"
+    try:
+        stored = await transcode_source(video_id, result)
+    except Exception:  # the encoder failed twice on a file that probed well: confirmed
+        await fail_processing(
+            video_id, "transcode_failed", "The video could not be encoded; it may be damaged."
+        )
+        return "failed"
+    if stored.get("gone"):
+        return "deleted"
+    await mark_ready(video_id)
+    return "ready"

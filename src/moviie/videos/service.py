@@ -21,12 +21,20 @@ from moviie.videos.errors import VideoNotFound
 from moviie.videos.repository import VideoFilters
 from moviie.videos.schemas import (
     ErrorOut,
+    PlaybackOut,
     SourceOut,
     VideoCreateFields,
     VideoFields,
     VideoOut,
 )
 from moviie.videos.tasks import delete_video_media
+
+
+def playback_urls(video: Video, public_url: str) -> PlaybackOut | None:
+    if video.status != "ready":
+        return None
+    base = f"{public_url}/media/{video.id}"
+    return PlaybackOut(hls=f"{base}/hls/master.m3u8", poster=f"{base}/poster.jpg", mp4=None)
 
 
 def video_view(video: Video, collection_ids: Sequence[str], public_url: str) -> VideoOut:
@@ -45,7 +53,7 @@ def video_view(video: Video, collection_ids: Sequence[str], public_url: str) -> 
         height=video.height,
         size_bytes=video.size_bytes,
         source=SourceOut(filename=video.source_filename, content_type=video.source_content_type),
-        playback=None,  # the media pipeline fills this in once the video is ready
+        playback=playback_urls(video, public_url),
         embed=f"{public_url}/embed/{video.id}",
         subtitles=[],
         error=ErrorOut(code=video.error_code, message=video.error_message or "")

@@ -1,0 +1,47 @@
+"""The adaptive bitrate ladder: one table of rungs, capped at the source (no upscaling)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rung:
+    height: int
+    video_kbps: int
+    audio_kbps: int
+
+
+# H.264 + AAC, bitrates of the usual "720p 2.8 Mb/s" kind (Apple's HLS authoring spec range).
+RUNGS = (
+    Rung(1080, 5000, 128),
+    Rung(720, 2800, 128),
+    Rung(480, 1400, 96),
+    Rung(360, 800, 96),
+    Rung(240, 400, 64),
+)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    name: str
+    width: int
+    height: int
+    video_kbps: int
+    audio_kbps: int
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
+
+
+def renditions_for(width: int, height: int) -> list[Rendition]:
+    """The rungs at or below the source's displayed height; a source smaller than the lowest rung
+    gets one rendition at its own size (rounded to even, as H.264 4:2:0 needs)."""
+    chosen = [r for r in RUNGS if r.height <= height] or [RUNGS[-1]]
+    result = []
+    for rung in chosen:
+        out_h = _even(min(rung.height, height))
+        out_w = _even(width * out_h / height)
+        result.append(Rendition(f"{out_h}p", out_w, out_h, rung.video_kbps, rung.audio_kbps))
+    return result

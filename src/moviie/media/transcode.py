@@ -1,0 +1,109 @@
+"""One ffmpeg run that decodes the source once and splits it to every rendition of the ladder:
+H.264 + AAC, 2 s GOP-aligned fMP4 segments, HLS media playlists and a master playlist."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from moviie.media.ladder import Rendition
+
+SEGMENT_S = 2
+MASTER = "master.m3u8"
+
+
+class TranscodeFailed(Exception):
+    def __init__(self, message: str, stderr_tail: str) -> None:
+        super().__init__(message)
+        self.stderr_tail = stderr_tail
+
+
+def hls_command(
+    ffmpeg: str,
+    source: Path,
+    out_dir: Path,
+    renditions: list[Rendition],
+    *,
+    has_audio: bool,
+    frame_rate: float | None,
+) -> list[str]:
+    n = len(renditions)
+    gop = max(1, round((frame_rate or 25) * SEGMENT_S))
+    split = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n))
+    scales = [f"[s{i}]scale={r.width}:{r.height}[v{i}]" for i, r in enumerate(renditions)]
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source)]
+    cmd += ["-filter_complex", ";".join([split, *scales])]
+    for i, rendition in enumerate(renditions):
+        cmd += ["-map", f"[v{i}]"]
+        if has_audio:
+            cmd += ["-map", "0:a:0"]
+        kbps = rendition.video_kbps
+        cmd += [
+            f"-c:v:{i}",
+            "libx264",
+            f"-b:v:{i}",
+            f"{kbps}k",
+            f"-maxrate:v:{i}",
+            f"{int(kbps * 1.07)}k",
+            f"-bufsize:v:{i}",
+            f"{kbps * 2}k",
+        ]
+        if has_audio:
+            cmd += [f"-c:a:{i}", "aac", f"-b:a:{i}", f"{rendition.audio_kbps}k", f"-ac:a:{i}", "2"]
+    stream_map = " ".join(
+        f"v:{i},a:{i},name:{r.name}" if has_audio else f"v:{i},name:{r.name}"
+        for i, r in enumerate(renditions)
+    )
+    cmd += [
+        "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+        "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
+        "-f", "hls", "-hls_time", str(SEGMENT_S), "-hls_playlist_type", "vod",
+        "-hls_segment_type", "fmp4", "-hls_flags", "independent_segments",
+        "-hls_fmp4_init_filename", "init.mp4",
+        "-hls_segment_filename", str(out_dir / "%v" / "seg_%04d.m4s"),
+        "-master_pl_name", MASTER, "-var_stream_map", stream_map,
+        "-progress", "pipe:1", "-nostats", "-loglevel", "error",
+        str(out_dir / "%v" / "index.m3u8"),
+    ]  # fmt: skip
+    return cmd
+
+
+_OUT_TIME = re.compile(rb"^out_time_us=(\d+)")
+
+
+async def run_ffmpeg(
+    cmd: list[str], *, duration_s: float, on_progress: Callable[[float], None] | None = None
+) -> None:
+    """Run `cmd`, reporting 0..1 from ffmpeg's `-progress` lines; raise TranscodeFailed with the
+    end of its error output."""
+    process = await asyncio.create_subprocess_exec(
+        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    stderr_task = asyncio.create_task(process.stderr.read())
+    try:
+        async for line in process.stdout:
+            match = _OUT_TIME.match(line)
+            if match and on_progress and duration_s > 0:
+                on_progress(min(1.0, int(match.group(1)) / 1e6 / duration_s))
+        code = await process.wait()
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
+    stderr = (await stderr_task).decode("utf-8", "replace")[-2000:]
+    if code != 0:
+        raise TranscodeFailed(f"ffmpeg exited with {code}", stderr)
+
+
+def poster_command(ffmpeg: str, source: Path, out: Path, at_s: float, width: int) -> list[str]:
+    """A representative frame (ffmpeg's `thumbnail` picks the least unusual of 50) near `at_s`,
+    not a black first frame."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-y", "-ss", f"{at_s:.3f}", "-i", str(source),
+        "-vf", f"thumbnail=50,scale={width}:-2", "-frames:v", "1", "-q:v", "3",
+        "-loglevel", "error", str(out),
+    ]  # fmt: skip
