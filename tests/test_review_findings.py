@@ -90,3 +90,23 @@ def test_ipv6_spellings_of_private_addresses_are_not_public(address: str) -> Non
 
 def test_public_addresses_behind_nat64_are_public() -> None:
     assert is_public_ip("64:ff9b::808:808")  # 8.8.8.8
+
+
+async def test_text_no_database_can_store_is_refused(
+    client: httpx.AsyncClient, account: NewAccount
+) -> None:
+    headers = {**bearer(account.private_key), "Content-Type": "application/json"}
+    for raw in (b'{"name": "a\\u0000b"}', b'{"name": "\\ud948x"}'):
+        response = await client.post("/v1/api-keys", content=raw, headers=headers)
+        assert_problem(response, 422, "validation_failed")
+    nul_query = await client.get(
+        "/v1/videos", params={"q": "a\x00b"}, headers=bearer(account.private_key)
+    )
+    assert_problem(nul_query, 400, "bad_request")
+    upload = await client.post(
+        "/v1/videos",
+        headers=bearer(account.private_key),
+        files={"file": ("a\x01b.mp4", b"data", "video/mp4")},
+        data={"title": "x\x00y"},
+    )
+    assert_problem(upload, 422, "validation_failed")

@@ -1,4 +1,5 @@
-"""The project's router: JSON bodies must say they are JSON (else 415, not a confusing 422)."""
+"""The project's router: JSON bodies must say they are JSON (else 415, not a confusing 422),
+and parameters carry no NUL (which PostgreSQL cannot store or compare)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from moviie.errors import UnsupportedMediaType
+from moviie.errors import BadRequest, UnsupportedMediaType
 
 
 def is_json_content_type(value: str | None) -> bool:
@@ -25,25 +26,31 @@ def is_json_content_type(value: str | None) -> bool:
     )
 
 
+def _check_parameters(request: Request) -> None:
+    for value in [*request.query_params.values(), *request.path_params.values()]:
+        if isinstance(value, str) and "\x00" in value:
+            raise BadRequest("Parameters may not contain NUL characters.")
+
+
 class MoviieRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        inner = super().get_route_handler()
         body_field = self.body_field
         expects_json = body_field is not None and not isinstance(body_field.field_info, params.Form)
-        if not expects_json:
-            return handler
 
-        async def json_route(request: Request) -> Response:
-            has_body = request.headers.get("content-length", "0") != "0" or (
-                "transfer-encoding" in request.headers
-            )
-            if has_body and not is_json_content_type(request.headers.get("content-type")):
-                raise UnsupportedMediaType(
-                    "Send the body as JSON with `Content-Type: application/json`."
+        async def route(request: Request) -> Response:
+            _check_parameters(request)  # PostgreSQL stores no NUL: refuse it as input, not a 500
+            if expects_json:
+                has_body = request.headers.get("content-length", "0") != "0" or (
+                    "transfer-encoding" in request.headers
                 )
-            return await handler(request)
+                if has_body and not is_json_content_type(request.headers.get("content-type")):
+                    raise UnsupportedMediaType(
+                        "Send the body as JSON with `Content-Type: application/json`."
+                    )
+            return await inner(request)
 
-        return json_route
+        return route
 
 
 def moviie_router(**kwargs: Any) -> APIRouter:

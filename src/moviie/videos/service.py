@@ -129,7 +129,9 @@ def safe_filename(name: str | None) -> str | None:
     """Kept only to show back to the user: the last path segment, never used as a path."""
     if not name:
         return None
-    return name.replace("\\", "/").rsplit("/", 1)[-1][:255] or None
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    printable = "".join(c for c in last if c.isprintable())
+    return printable.encode("utf-8", "replace").decode()[:255] or None
 
 
 async def fail_video(
