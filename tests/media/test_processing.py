@@ -104,6 +104,11 @@ async def _check_playback(client: httpx.AsyncClient, video: dict[str, Any]) -> N
     poster = await client.get(httpx.URL(video["playback"]["poster"]).path)
     assert poster.status_code == 200
     assert poster.content[:2] == b"\xff\xd8"  # JPEG
+    download = await client.get(httpx.URL(video["playback"]["mp4"]).path)
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "video/mp4"
+    moov, mdat = download.content.find(b"moov"), download.content.find(b"mdat")
+    assert 0 <= moov < mdat  # +faststart: the index comes first, playable while downloading
     missing = await client.get(f"{base}/nothing.m4s")
     assert missing.status_code == 404
     traversal = await client.get(f"{base}/..%2f..%2fsource")

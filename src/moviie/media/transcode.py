@@ -99,6 +99,15 @@ async def run_ffmpeg(
         raise TranscodeFailed(f"ffmpeg exited with {code}", stderr)
 
 
+def download_command(ffmpeg: str, top_playlist: Path, out: Path) -> list[str]:
+    """The MP4 download: the top rendition's segments remuxed (no second encode), moov first so
+    it plays while downloading."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(top_playlist),
+        "-c", "copy", "-movflags", "+faststart", "-loglevel", "error", str(out),
+    ]  # fmt: skip
+
+
 def poster_command(ffmpeg: str, source: Path, out: Path, at_s: float, width: int) -> list[str]:
     """A representative frame (ffmpeg's `thumbnail` picks the least unusual of 50) near `at_s`,
     not a black first frame."""

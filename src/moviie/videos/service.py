@@ -34,7 +34,9 @@ def playback_urls(video: Video, public_url: str) -> PlaybackOut | None:
     if video.status != "ready":
         return None
     base = f"{public_url}/media/{video.id}"
-    return PlaybackOut(hls=f"{base}/hls/master.m3u8", poster=f"{base}/poster.jpg", mp4=None)
+    return PlaybackOut(
+        hls=f"{base}/hls/master.m3u8", poster=f"{base}/poster.jpg", mp4=f"{base}/download.mp4"
+    )
 
 
 def video_view(video: Video, collection_ids: Sequence[str], public_url: str) -> VideoOut:
