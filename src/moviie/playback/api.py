@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Query
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from moviie.auth.dependencies import ApiCaller, require_scope
-from moviie.db.models import SigningKey
+from moviie.db.models import SigningKey, Video
+from moviie.dependencies import Uploads
 from moviie.http.pagination import Page, Pagination, page_of
 from moviie.http.routing import moviie_router
 from moviie.http.session import Session
+from moviie.playback import service as playback
 from moviie.playback import signing_keys
-from moviie.playback.schemas import SigningKeyCreated, SigningKeyOut
+from moviie.playback.schemas import EmbedOut, PlaybackInfoOut, SigningKeyCreated, SigningKeyOut
+from moviie.videos.errors import VideoNotFound
 
 router = moviie_router(tags=["Signing keys"])
 KeysWriter = Annotated[ApiCaller, Depends(require_scope("keys:write"))]
@@ -51,3 +56,58 @@ async def get_signing_key(
 @router.delete("/v1/signing-keys/{key_id}", status_code=204, summary="Delete a signing key")
 async def delete_signing_key(key_id: SigningKeyId, session: Session, caller: KeysWriter) -> None:
     await signing_keys.delete_signing_key(session, caller.account_id, key_id)
+
+
+Player = Annotated[ApiCaller, Depends(require_scope("playback:read"))]
+VideoId = Annotated[str, Path(max_length=64, examples=["vid_01jeq3v5m3f6a9b1c2d3e4f5g6"])]
+PLAYBACK_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The video is not ready (`video_not_ready`)."}
+}
+
+
+@router.get(
+    "/v1/videos/{video_id}/playback",
+    summary="Playback URLs, for custom players",
+    tags=["Playback"],
+    responses=PLAYBACK_ERRORS,
+)
+async def get_playback(
+    video_id: VideoId, session: Session, caller: Player, ctx: Uploads
+) -> PlaybackInfoOut:
+    video = await playback.playable_video(
+        session, caller.account_id, video_id, publishable=caller.key_type == "publishable"
+    )
+    return playback.playback_info(video, ctx.public_url)
+
+
+@router.get(
+    "/v1/videos/{video_id}/embed",
+    summary="The embed snippet of a video",
+    tags=["Playback"],
+    responses=PLAYBACK_ERRORS,
+)
+async def get_embed(video_id: VideoId, session: Session, caller: Player, ctx: Uploads) -> EmbedOut:
+    video = await playback.playable_video(
+        session, caller.account_id, video_id, publishable=caller.key_type == "publishable"
+    )
+    return playback.embed_info(video, ctx.public_url)
+
+
+@router.get("/embed/{video_id}", include_in_schema=False)
+async def embed_page(
+    video_id: VideoId,
+    session: Session,
+    ctx: Uploads,
+    token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> HTMLResponse:
+    stmt = select(Video).where(Video.id == video_id, Video.deleted_at.is_(None))
+    video = (await session.scalars(stmt)).one_or_none()
+    if video is None:
+        raise VideoNotFound(f"No video {video_id}.")
+    if video.status != "ready":
+        raise playback.VideoNotReady(f"The video is {video.status}.")
+    await playback.check_page_access(session, video, token)
+    cache = "private, no-store" if video.privacy == "private" else "public, max-age=60"
+    return HTMLResponse(
+        playback.embed_page(video, ctx.public_url, token), headers={"Cache-Control": cache}
+    )
