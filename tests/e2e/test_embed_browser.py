@@ -1,0 +1,92 @@
+"""The embed page in headless Chromium (Debian's, driven by Playwright): a public video plays, a
+private one plays with a token and shows nothing without it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.media.clips import video
+from tests.servers import moviie_env, moviie_server, run_moviie
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _ready(base: str, key: str, clip: Path) -> str:
+    headers = {"Authorization": f"Bearer {key}"}
+    files = {"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
+    video_id = str(
+        httpx.post(f"{base}/v1/videos", headers=headers, files=files, timeout=60).json()["id"]
+    )
+    for _ in range(600):
+        status = httpx.get(f"{base}/v1/videos/{video_id}", headers=headers).json()["status"]
+        if status != "processing":
+            assert status == "ready"
+            return video_id
+        time.sleep(0.1)
+    raise AssertionError("never ready")
+
+
+def test_the_embed_page_plays_public_and_private_videos(database_url: str, tmp_path: Path) -> None:
+    env = moviie_env(database_url, tmp_path / "data", MOVIIE_QUEUE_POLLING_INTERVAL_S="0.1")
+    made = run_moviie(
+        [
+            "accounts",
+            "create",
+            "--email",
+            f"b-{tmp_path.name}@example.test",
+            "--name",
+            "B",
+            "--json",
+        ],
+        env,
+    )
+    key = json.loads(made.stdout)["private_key"]
+    clip = video(tmp_path / "clip.mp4", size="1280x720", seconds=6)
+    with moviie_server("serve", env, tmp_path / "serve.log") as base, sync_playwright() as pw:
+        public_id = _ready(base, key, clip)
+        private_id = _ready(base, key, clip)
+        headers = {"Authorization": f"Bearer {key}"}
+        httpx.patch(f"{base}/v1/videos/{private_id}", json={"privacy": "private"}, headers=headers)
+        signing = httpx.post(f"{base}/v1/signing-keys", headers=headers).json()
+        token = jwt.encode(
+            {"sub": private_id, "aud": "playback", "exp": int(time.time()) + 600},
+            signing["private_key"],
+            algorithm="RS256",
+            headers={"kid": signing["id"]},
+        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for url in (f"{base}/embed/{public_id}", f"{base}/embed/{private_id}?token={token}"):
+                page = browser.new_page(viewport={"width": 960, "height": 540})
+                page.goto(url)
+                page.evaluate("document.getElementById('player').muted = true")
+                page.evaluate("document.getElementById('player').play()")
+                page.wait_for_function(
+                    "document.getElementById('player').currentTime > 1.5", timeout=30_000
+                )
+                assert page.evaluate("document.getElementById('player').videoWidth") > 0
+                page.screenshot(path=str(tmp_path / f"{url.rsplit('/', 1)[-1][:30]}.png"))
+                page.close()
+            page = browser.new_page()
+            response = page.goto(f"{base}/embed/{private_id}")
+            assert response is not None
+            assert response.status == 403
+            assert page.locator("video").count() == 0
+        finally:
+            browser.close()
