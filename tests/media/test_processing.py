@@ -109,6 +109,16 @@ async def _check_playback(client: httpx.AsyncClient, video: dict[str, Any]) -> N
     assert download.headers["content-type"] == "video/mp4"
     moov, mdat = download.content.find(b"moov"), download.content.find(b"mdat")
     assert 0 <= moov < mdat  # +faststart: the index comes first, playable while downloading
+    sprite = await client.get(f"/media/{video['id']}/storyboard.jpg")
+    assert sprite.status_code == 200
+    assert sprite.content[:2] == b"\xff\xd8"
+    track = await client.get(f"/media/{video['id']}/storyboard.vtt")
+    assert track.status_code == 200
+    assert track.headers["content-type"].startswith("text/vtt")
+    cues = track.text.splitlines()
+    assert cues[0] == "WEBVTT"
+    assert cues[2] == "00:00:00.000 --> 00:00:01.000"
+    assert cues[3] == "storyboard.jpg#xywh=0,0,160,90"
     missing = await client.get(f"{base}/nothing.m4s")
     assert missing.status_code == 404
     traversal = await client.get(f"{base}/..%2f..%2fsource")

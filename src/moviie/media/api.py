@@ -22,7 +22,7 @@ from moviie.videos.errors import VideoNotFound
 router = moviie_router(tags=["Media"])
 # What playback may read: the HLS tree and the poster; never the uploaded source.
 _MEDIA_PATH = re.compile(
-    r"^(hls/([0-9a-z]{1,16}/)?[0-9a-zA-Z_.-]{1,64}|poster\.jpg|download\.mp4)$"
+    r"^(hls/([0-9a-z]{1,16}/)?[0-9a-zA-Z_.-]{1,64}|poster\.jpg|download\.mp4|storyboard\.(jpg|vtt))$"
 )
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CONTENT_TYPES = {

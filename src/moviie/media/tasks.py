@@ -19,7 +19,15 @@ from moviie.media.ffmpeg import ffmpeg_binary
 from moviie.media.ladder import renditions_for
 from moviie.media.probe import MediaRejected, probe
 from moviie.media.source import local_source
-from moviie.media.transcode import download_command, hls_command, poster_command, run_ffmpeg
+from moviie.media.transcode import (
+    download_command,
+    hls_command,
+    poster_command,
+    run_ffmpeg,
+    storyboard_command,
+    storyboard_plan,
+    storyboard_vtt,
+)
 from moviie.storage.keys import video_key
 from moviie.videos import service as videos
 
@@ -111,6 +119,15 @@ async def transcode_source(video_id: str, info: dict[str, Any]) -> dict[str, Any
             poster_command(ffmpeg, source, out / "poster.jpg", poster_at, poster_width),
             duration_s=0,
         )
+        interval, count, rows, thumb_h = storyboard_plan(
+            info["duration_s"], info["width"], info["height"]
+        )
+        await run_ffmpeg(
+            storyboard_command(ffmpeg, source, out / "storyboard.jpg", interval, rows, thumb_h),
+            duration_s=0,
+        )
+        vtt = storyboard_vtt("storyboard.jpg", info["duration_s"], interval, count, thumb_h)
+        await asyncio.to_thread((out / "storyboard.vtt").write_text, vtt)
         top = out / "hls" / renditions[0].name / "index.m3u8"
         await run_ffmpeg(download_command(ffmpeg, top, out / "download.mp4"), duration_s=0)
     files = sorted(p for p in out.rglob("*") if p.is_file())

@@ -108,6 +108,54 @@ def download_command(ffmpeg: str, top_playlist: Path, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
+STORYBOARD_COLUMNS = 10
+STORYBOARD_WIDTH = 160
+STORYBOARD_MAX_TILES = 100
+
+
+def storyboard_plan(duration_s: float, width: int, height: int) -> tuple[float, int, int, int]:
+    """(seconds between thumbnails, how many, rows, thumbnail height): at most 100 tiles."""
+    interval = max(1.0, duration_s / STORYBOARD_MAX_TILES)
+    count = max(1, min(STORYBOARD_MAX_TILES, int(duration_s // interval) or 1))
+    rows = -(-count // STORYBOARD_COLUMNS)
+    thumb_h = max(2, round(STORYBOARD_WIDTH * height / width / 2) * 2)
+    return interval, count, rows, thumb_h
+
+
+def storyboard_command(
+    ffmpeg: str, source: Path, out: Path, interval: float, rows: int, thumb_h: int
+) -> list[str]:
+    """One sprite of thumbnails every `interval` seconds, 10 to a row."""
+    tile = f"tile={STORYBOARD_COLUMNS}x{rows}"
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source),
+        "-vf", f"fps=1/{interval:.3f},scale={STORYBOARD_WIDTH}:{thumb_h},{tile}",
+        "-frames:v", "1", "-q:v", "4", "-loglevel", "error", str(out),
+    ]  # fmt: skip
+
+
+def storyboard_vtt(
+    sprite: str, duration_s: float, interval: float, count: int, thumb_h: int
+) -> str:
+    """The WebVTT track players read thumbnails from (`sprite#xywh=x,y,w,h` per time range)."""
+
+    def stamp(seconds: float) -> str:
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{int(hours):02d}:{int(minutes):02d}:{secs:06.3f}"
+
+    cues = ["WEBVTT", ""]
+    for i in range(count):
+        start, end = i * interval, min((i + 1) * interval, duration_s)
+        x, y = (i % STORYBOARD_COLUMNS) * STORYBOARD_WIDTH, (i // STORYBOARD_COLUMNS) * thumb_h
+        cues += [
+            f"{stamp(start)} --> {stamp(end)}",
+            f"{sprite}#xywh={x},{y},{STORYBOARD_WIDTH},{thumb_h}",
+            "",
+        ]
+    return "\n".join(cues)
+
+
 def poster_command(ffmpeg: str, source: Path, out: Path, at_s: float, width: int) -> list[str]:
     """A representative frame (ffmpeg's `thumbnail` picks the least unusual of 50) near `at_s`,
     not a black first frame."""
