@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
@@ -50,3 +55,33 @@ def stop(proc: subprocess.Popen[Any], grace: float = 5.0, sig: int = signal.SIGT
         proc.wait(timeout=grace)
     except ProcessLookupError:
         pass
+
+
+def run_benchmark(
+    prefix: str,
+    body: Callable[[Path, list[subprocess.Popen[Any]]], int],
+    *,
+    keep_tmp: bool = False,
+    failures: tuple[type[BaseException], ...] = (),
+) -> int:
+    """Run `body(tmp_dir, children)` and always clean up: every child stopped (SIGINT, so py-spy
+    writes its profile and uvicorn stops), the temp dir removed. Ctrl-C and SIGTERM exit 130."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    children: list[subprocess.Popen[Any]] = []
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        return body(tmp, children)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except failures as exc:
+        print(f"failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for child in list(children):
+            stop(child, sig=signal.SIGINT)
+        if keep_tmp:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)

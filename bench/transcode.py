@@ -33,12 +33,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import HOST, free_port, stop
+from common import HOST, free_port, run_benchmark
 
 END_TO_END_TARGET = 1.10  # a/b at most
 SPEEDUP_TARGET = 1.8  # c/b at least (the figure)
@@ -446,27 +443,12 @@ def main() -> int:
     if args.seconds < 1 or args.rounds < 1:
         parser.error("--seconds and --rounds must be >= 1")
 
-    # SIGINT (even if inherited as ignored) and SIGTERM both raise KeyboardInterrupt, so the
-    # finally block stops the server and removes the temp dir.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    procs: list[subprocess.Popen[Any]] = []
-    tmp = Path(tempfile.mkdtemp(prefix="moviie-bench-transcode-"))
-    try:
-        return run(args, tmp, procs)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BenchFailed as exc:
-        print(f"failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        for proc in list(procs):
-            stop(proc, sig=signal.SIGINT)
-        if args.keep_tmp:
-            print(f"kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    return run_benchmark(
+        "moviie-bench-transcode-",
+        lambda tmp, procs: run(args, tmp, procs),
+        keep_tmp=args.keep_tmp,
+        failures=(BenchFailed,),
+    )
 
 
 if __name__ == "__main__":

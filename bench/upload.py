@@ -47,7 +47,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -57,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import HOST, create_pg_database, drop_pg_database, free_port, stop
+from common import HOST, create_pg_database, drop_pg_database, free_port, run_benchmark, stop
 
 THROUGHPUT_TARGET = 0.80
 RSS_TARGET_MB = 100
@@ -691,27 +690,12 @@ def main() -> int:
         serve_bare(args.port, Path(args.dir), args.bare_multipart)
         return 0
 
-    # SIGINT (even if inherited as ignored) and SIGTERM both raise KeyboardInterrupt, so the finally
-    # blocks below stop both servers and remove the temp dir.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    procs: list[subprocess.Popen[Any]] = []
-    tmp = Path(tempfile.mkdtemp(prefix="moviie-bench-upload-"))
-    try:
-        return run(args, tmp, procs)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"setup failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        for proc in list(procs):
-            stop(proc, sig=signal.SIGINT)
-        if args.keep_tmp:
-            print(f"kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    return run_benchmark(
+        "moviie-bench-upload-",
+        lambda tmp, procs: run(args, tmp, procs),
+        keep_tmp=args.keep_tmp,
+        failures=(RuntimeError,),
+    )
 
 
 if __name__ == "__main__":
