@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     worker_dead_after_s: float = Field(60, gt=0)
     queue_polling_interval_s: float = Field(1.0, gt=0)
     worker_concurrency: int | None = Field(None, ge=1)
+    # Maintenance workers apply the cron schedules; false keeps a worker out of that (and lets
+    # tests run maintenance jobs without the hourly purge joining in).
+    maintenance_schedules: bool = True
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -72,7 +72,7 @@ class WorkerProcess:
             JobRuntime(settings=self.settings, db=self.db, storage=self.storage, jobs=self.jobs)
         )
         await launch_engine(self.settings, self.queues)
-        if "maintenance" in self.queues:
+        if "maintenance" in self.queues and self.settings.maintenance_schedules:
             await DBOS.apply_schedules_async(SCHEDULES)  # type: ignore[arg-type]
         await self.beat_once()
         self._beat = asyncio.create_task(self._beat_forever())

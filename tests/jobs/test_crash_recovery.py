@@ -24,6 +24,7 @@ from moviie.db.types import utcnow
 from moviie.jobs.client import JobClient
 from moviie.jobs.urls import system_database_url
 from moviie.maintenance.tasks import purge_expired_idempotency_records
+from moviie.worker import SCHEDULES
 from tests.conftest import make_settings
 from tests.servers import moviie_env
 
@@ -124,10 +125,15 @@ def crash_setup(
         MOVIIE_QUEUE_POLLING_INTERVAL_S="0.1",
         MOVIIE_WORKER_HEARTBEAT_S="0.5",
         MOVIIE_WORKER_DEAD_AFTER_S="3",
+        MOVIIE_MAINTENANCE_SCHEDULES="false",
     )
     client = DBOSClient(
         system_database_url=system_database_url(database_url), application_name="moviie"
     )
+    # Schedules applied by earlier tests' workers live in this database: the hourly purge firing
+    # mid-test would delete the records this test counts.
+    for schedule in SCHEDULES:
+        client.delete_schedule(str(schedule["schedule_name"]))
     # earlier tests on this database may have left expired records: start from none
     asyncio.run(_purge_all(database_url))
     yield database_url, env, client
