@@ -32,7 +32,7 @@ async def expire_uploads_batch(limit: int) -> int:
             .order_by(Upload.id)
             .limit(limit)
         )
-        rows = (await session.execute(stmt)).tuples().all()
+        rows = (await session.execute(stmt)).all()
         expired = []
         for upload, video in rows:
             staged = staging.upload_path(upload.id)

@@ -94,6 +94,6 @@ async def collection_ids_of(
         .order_by(CollectionVideo.collection_id)
     )
     found: dict[str, list[str]] = {video_id: [] for video_id in video_ids}
-    for video_id, collection_id in (await session.execute(stmt)).tuples():
+    for video_id, collection_id in (await session.execute(stmt)).all():
         found[video_id].append(collection_id)
     return found
