@@ -430,10 +430,7 @@ def run_backend(
             if proc in procs:
                 procs.remove(proc)
         if backend == "postgresql":
-            try:
-                drop_pg_database(url)
-            except Exception as exc:  # report, but do not hide the original error
-                print(f"could not drop {url}: {exc}", file=sys.stderr)
+            drop_pg_database(url)
 
 
 def main() -> int:

@@ -36,11 +36,15 @@ def create_pg_database() -> str:
 
 
 def drop_pg_database(url: str) -> None:
+    """Drop a benchmark's database; a failure is reported, never raised over the run's own."""
     import psycopg
 
     name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except Exception as exc:
+        print(f"could not drop {url}: {exc}", file=sys.stderr)
 
 
 def stop(proc: subprocess.Popen[Any], grace: float = 5.0, sig: int = signal.SIGTERM) -> None:

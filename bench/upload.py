@@ -651,10 +651,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
         if args.backend == "postgresql":
             for proc in list(procs):  # the server holds connections to the database
                 stop(proc, sig=signal.SIGINT)
-            try:
-                drop_pg_database(db_url)
-            except Exception as exc:  # report, but do not hide the original error
-                print(f"could not drop {db_url}: {exc}", file=sys.stderr)
+            drop_pg_database(db_url)
 
 
 def main() -> int:

@@ -10,15 +10,6 @@ from moviie.db.models import ApiKey
 from moviie.db.pagination import keyset_page
 
 
-async def get_active_by_selector(session: AsyncSession, selector: str) -> ApiKey | None:
-    stmt = (
-        select(ApiKey)
-        .where(ApiKey.selector == selector, ApiKey.revoked_at.is_(None))
-        .execution_options(populate_existing=True)
-    )
-    return (await session.scalars(stmt)).one_or_none()
-
-
 async def get_for_account(session: AsyncSession, account_id: str, key_id: str) -> ApiKey | None:
     stmt = select(ApiKey).where(
         ApiKey.id == key_id, ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None)

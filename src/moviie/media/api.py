@@ -9,14 +9,13 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
 
-from moviie.db.models import Video
 from moviie.errors import MoviieError
 from moviie.http.routing import moviie_router
 from moviie.http.session import Session
 from moviie.playback.tokens import verify_playback_token
 from moviie.storage.keys import video_key
+from moviie.videos import repository as video_repository
 from moviie.videos.errors import VideoNotFound
 
 router = moviie_router(tags=["Media"])
@@ -75,11 +74,8 @@ async def media_file(
 ) -> Response:
     if not _MEDIA_PATH.match(media_path) or ".." in media_path:
         raise MediaNotFound("No such media file.")
-    stmt = select(Video).where(
-        Video.id == video_id, Video.deleted_at.is_(None), Video.status == "ready"
-    )
-    video = (await session.scalars(stmt)).one_or_none()
-    if video is None:
+    video = await video_repository.get_live(session, video_id)
+    if video is None or video.status != "ready":
         raise VideoNotFound(f"No ready video {video_id}.")
     if video.privacy == "private":
         await verify_playback_token(session, video.account_id, video.id, token)

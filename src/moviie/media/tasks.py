@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from dbos import DBOS
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from moviie.db.models import Video
 from moviie.db.types import utcnow
@@ -29,6 +29,7 @@ from moviie.media.transcode import (
     storyboard_vtt,
 )
 from moviie.storage.keys import video_key
+from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
 
 
@@ -44,8 +45,7 @@ async def record_processing_started(video_id: str) -> None:
 
 async def _live_video(video_id: str) -> Video | None:
     async with runtime().db.transaction(write=False) as session:
-        stmt = select(Video).where(Video.id == video_id, Video.deleted_at.is_(None))
-        return (await session.scalars(stmt)).one_or_none()
+        return await video_repository.get_live(session, video_id)
 
 
 @DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=2.0, backoff_rate=2.0)

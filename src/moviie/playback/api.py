@@ -4,10 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from moviie.auth.dependencies import ApiCaller, require_scope
-from moviie.db.models import SigningKey, Video
+from moviie.db.models import SigningKey
 from moviie.dependencies import Uploads
 from moviie.http.pagination import Page, Pagination, page_of
 from moviie.http.routing import moviie_router
@@ -15,6 +14,7 @@ from moviie.http.session import Session
 from moviie.playback import service as playback
 from moviie.playback import signing_keys
 from moviie.playback.schemas import EmbedOut, PlaybackInfoOut, SigningKeyCreated, SigningKeyOut
+from moviie.videos import repository as video_repository
 from moviie.videos.errors import VideoNotFound
 
 router = moviie_router(tags=["Signing keys"])
@@ -100,8 +100,7 @@ async def embed_page(
     ctx: Uploads,
     token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> HTMLResponse:
-    stmt = select(Video).where(Video.id == video_id, Video.deleted_at.is_(None))
-    video = (await session.scalars(stmt)).one_or_none()
+    video = await video_repository.get_live(session, video_id)
     if video is None:
         raise VideoNotFound(f"No video {video_id}.")
     if video.status != "ready":

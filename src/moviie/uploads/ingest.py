@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 from dbos import DBOS
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.db.models import Video
@@ -19,6 +18,7 @@ from moviie.jobs.runtime import runtime
 from moviie.net.guard import check_url_target, guarded_client
 from moviie.uploads.service import UploadContext, store_source
 from moviie.uploads.staging import StagedFile, StagingArea
+from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
 from moviie.videos.schemas import VideoFromUrl
 
@@ -104,8 +104,8 @@ async def store_fetched(video_id: str, fetched: dict[str, Any]) -> str:
     rt = runtime()
     ctx = UploadContext.build(rt.settings, rt.storage, rt.jobs)
     async with rt.db.transaction() as session:
-        video = (await session.scalars(select(Video).where(Video.id == video_id))).one_or_none()
-        if video is None or video.deleted_at is not None:
+        video = await video_repository.get_live(session, video_id)
+        if video is None:
             await asyncio.to_thread(Path(fetched["path"]).unlink, True)
             return "deleted"
         if video.status != "uploading":
@@ -132,8 +132,8 @@ async def store_fetched(video_id: str, fetched: dict[str, Any]) -> str:
 async def fail_import(video_id: str, code: str, message: str) -> None:
     rt = runtime()
     async with rt.db.transaction() as session:
-        video = (await session.scalars(select(Video).where(Video.id == video_id))).one_or_none()
-        if video is not None and video.deleted_at is None and video.status == "uploading":
+        video = await video_repository.get_live(session, video_id)
+        if video is not None and video.status == "uploading":
             await videos.fail_video(session, video, code, message, rt.settings.resolved_public_url)
 
 

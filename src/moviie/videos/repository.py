@@ -29,6 +29,13 @@ async def get(session: AsyncSession, account_id: str, video_id: str) -> Video | 
     return (await session.scalars(stmt)).one_or_none()
 
 
+async def get_live(session: AsyncSession, video_id: str) -> Video | None:
+    """A video that is not deleted, by id alone: for callers whose credential names the video
+    (signed URLs, playback tokens, jobs), not an account."""
+    stmt = select(Video).where(Video.id == video_id, Video.deleted_at.is_(None))
+    return (await session.scalars(stmt)).one_or_none()
+
+
 async def get_for_update(session: AsyncSession, account_id: str, video_id: str) -> Video | None:
     stmt = (
         select(Video)
