@@ -31,6 +31,7 @@ from moviie.playback.api import router as signing_keys_router
 from moviie.storage.factory import open_storage
 from moviie.uploads.api import router as uploads_router
 from moviie.uploads.service import UploadContext
+from moviie.usage.meter import BandwidthMeter
 from moviie.videos.api import router as videos_router
 from moviie.worker import WorkerProcess
 
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.resolved_database_url)
         app.state.last_used = LastUsedRecorder(app.state.db)
+        app.state.bandwidth = BandwidthMeter(app.state.db)
+        app.state.bandwidth.start()
         app.state.jobs = JobClient(settings)
         storage = open_storage(settings)
         app.state.uploads = UploadContext.build(settings, storage, app.state.jobs)
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
             if worker is not None:
                 await worker.stop()
             await app.state.last_used.close()
+            await app.state.bandwidth.close()
             app.state.jobs.close()
             await storage.close()
             await app.state.db.dispose()

@@ -82,10 +82,14 @@ class WorkerProcess:
             self._beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beat
-        # The engine made its thread pool this loop's default executor; give the loop its own
-        # back before the engine shuts that pool down, or later `to_thread` calls would fail.
-        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
-        await asyncio.to_thread(shutdown_engine)
+        # The engine makes its thread pool this loop's default executor (again on every step a
+        # workflow on this loop finishes): give the loop a pool of its own before the engine
+        # shuts its pool down and once more after, or later `to_thread` calls would fail.
+        loop = asyncio.get_running_loop()
+        own = ThreadPoolExecutor(thread_name_prefix="moviie")
+        loop.set_default_executor(own)
+        await loop.run_in_executor(own, shutdown_engine)
+        loop.set_default_executor(own)
         set_runtime(None)
         self.jobs.close()
         if self._owns_db:

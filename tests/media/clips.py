@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def broken_corpus(root: Path) -> dict[str, Path]:
         "truncated": data[: len(data) // 3],
         "garbage": os.urandom(200_000),
     }
-    paths = {}
+    paths = {"no_moov": without_moov(good, root / "no_moov.mp4")}
     for name, content in files.items():
         paths[name] = root / f"{name}.mp4"
         paths[name].write_bytes(content)
@@ -65,3 +66,23 @@ def broken_corpus(root: Path) -> dict[str, Path]:
     )
     paths["image"] = image
     return paths
+
+
+def damaged_in_the_middle(source: Path, path: Path, share: float = 0.2) -> Path:
+    """`source` with a run of random bytes over `share` of its middle: it probes, but a fifth of
+    its frames cannot be decoded."""
+    data = bytearray(source.read_bytes())
+    start = int(len(data) * (0.5 - share / 2))
+    end = start + int(len(data) * share)
+    data[start:end] = random.Random(7).randbytes(end - start)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def without_moov(source: Path, path: Path) -> Path:
+    """`source` (moov at the end, as ffmpeg writes by default) cut just before its index."""
+    data = source.read_bytes()
+    index = data.rfind(b"moov")
+    assert index > 4
+    path.write_bytes(data[: index - 4])
+    return path

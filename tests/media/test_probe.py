@@ -82,5 +82,6 @@ def test_broken_files_are_refused_with_a_code(tmp_path: Path) -> None:
     assert codes["empty"] == "unsupported_media"
     assert codes["text"] == "unsupported_media"
     assert codes["garbage"] == "unsupported_media"
-    assert codes["truncated"] in ("unsupported_media", "corrupt_media")
-    assert codes["image"] in ("unsupported_media", "corrupt_media", "no_video_stream")
+    assert codes["truncated"] == "corrupt_media"  # an MP4 cut before its index
+    assert codes["no_moov"] == "corrupt_media"
+    assert codes["image"] == "unsupported_media"

@@ -3,7 +3,6 @@ with a code and a `video.failed` event, while the worker goes on with the next j
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,51 +12,24 @@ from sqlalchemy import select
 
 from moviie.accounts.service import NewAccount
 from moviie.db.models import Event
-from tests.conftest import bearer
-from tests.media.clips import broken_corpus, video
+from moviie.usage.repository import bandwidth_of_video
+from tests.conftest import bearer, make_account
+from tests.media.clips import video
+from tests.media.flow import ready
 
 
-async def _wait(client: httpx.AsyncClient, key: str, video_id: str, done: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for _ in range(200):
-        body = (await client.get(f"/v1/videos/{video_id}", headers=bearer(key))).json()
-        if done(body):
-            return body
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"video never got there: {body}")
-
-
-async def test_probing_records_the_video_or_fails_it_with_a_code(
+async def test_a_ready_video_is_served_with_ranges_and_cache_headers(
     app_with_workers: FastAPI, account: NewAccount, tmp_path: Path
 ) -> None:
     clip = video(tmp_path / "clip.mp4", size="1280x720", seconds=2)
-    broken = broken_corpus(tmp_path / "broken")
     transport = httpx.ASGITransport(app=app_with_workers)
     key = account.private_key
     async with httpx.AsyncClient(transport=transport, base_url="http://moviie.test") as client:
-        uploaded = {}
-        for name, path in {
-            "good": clip,
-            "text": broken["text"],
-            "garbage": broken["garbage"],
-        }.items():
-            response = await client.post(
-                "/v1/videos",
-                headers=bearer(key),
-                files={"file": (path.name, path.read_bytes(), "video/mp4")},
-            )
-            assert response.status_code == 201, response.text
-            uploaded[name] = response.json()["id"]
-
-        good = await _wait(client, key, uploaded["good"], lambda v: v["status"] != "processing")
-        assert good["status"] == "ready", good
+        good = await ready(client, key, clip)
         assert (good["width"], good["height"]) == (1280, 720)
         assert abs(good["duration_s"] - 2) < 0.2
         assert good["ready_at"] is not None
         await _check_playback(client, good)
-        for name in ("text", "garbage"):
-            failed = await _wait(client, key, uploaded[name], lambda v: v["status"] == "failed")
-            assert failed["error"]["code"] == "unsupported_media", failed
 
     async with app_with_workers.state.db.transaction(write=False) as session:
         events = (
@@ -65,12 +37,46 @@ async def test_probing_records_the_video_or_fails_it_with_a_code(
                 select(Event.type, Event.data).where(Event.account_id == account.account.id)
             )
         ).all()
-    failed_ids = sorted(data["id"] for kind, data in events if kind == "video.failed")
-    assert failed_ids == sorted([uploaded["text"], uploaded["garbage"]])
-    ready = [data for kind, data in events if kind == "video.ready"]
-    assert [d["id"] for d in ready] == [uploaded["good"]]  # once
-    assert ready[0]["playback"]["hls"].endswith("/hls/master.m3u8")
-    assert ready[0]["embed"].endswith(f"/embed/{uploaded['good']}")
+    ready_events = [data for kind, data in events if kind == "video.ready"]
+    assert [d["id"] for d in ready_events] == [good["id"]]  # once
+    assert ready_events[0]["playback"]["hls"].endswith("/hls/master.m3u8")
+    assert ready_events[0]["embed"].endswith(f"/embed/{good['id']}")
+    assert ready_events[0]["reference_id"] is None
+
+
+async def test_bytes_served_are_counted_per_account_and_video(
+    app_with_workers: FastAPI, account: NewAccount, tmp_path: Path
+) -> None:
+    clip = video(tmp_path / "clip.mp4", seconds=2)
+    other = await make_account(app_with_workers.state.db)
+    transport = httpx.ASGITransport(app=app_with_workers)
+    meter = app_with_workers.state.bandwidth
+    async with httpx.AsyncClient(transport=transport, base_url="http://moviie.test") as client:
+        first = await ready(client, account.private_key, clip)
+        second = await ready(client, account.private_key, clip)
+        theirs = await ready(client, other.private_key, clip)
+        served = {first["id"]: 0, second["id"]: 0, theirs["id"]: 0}
+        for vid in served:
+            whole = await client.get(f"/media/{vid}/download.mp4")
+            assert whole.status_code == 200
+            part = await client.get(f"/media/{vid}/poster.jpg", headers={"Range": "bytes=0-99"})
+            served[vid] = len(whole.content) + len(part.content)
+            assert len(part.content) == 100
+        url = f"/media/{first['id']}/download.mp4"
+        etag = (await client.get(url, headers={"Range": "bytes=0-0"})).headers["etag"]
+        served[first["id"]] += 1
+        cached = await client.get(url, headers={"If-None-Match": etag})
+        assert cached.status_code == 304  # counts nothing
+        await meter.flush()
+
+        me = (await client.get("/v1/me", headers=bearer(account.private_key))).json()
+        assert me["usage"]["bandwidth_bytes_month"] == served[first["id"]] + served[second["id"]]
+        them = (await client.get("/v1/me", headers=bearer(other.private_key))).json()
+        assert them["usage"]["bandwidth_bytes_month"] == served[theirs["id"]]
+    async with app_with_workers.state.db.transaction(write=False) as session:
+        for vid, n in served.items():
+            owner = other if vid == theirs["id"] else account
+            assert await bandwidth_of_video(session, owner.account.id, vid) == n
 
 
 async def _check_playback(client: httpx.AsyncClient, video: dict[str, Any]) -> None:
@@ -78,7 +84,7 @@ async def _check_playback(client: httpx.AsyncClient, video: dict[str, Any]) -> N
     master = await client.get(path)
     assert master.status_code == 200
     assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
-    assert "max-age=31536000" in master.headers["cache-control"]
+    assert master.headers["cache-control"] == "public, max-age=60"  # may gain subtitles
     lines = master.text.splitlines()
     stream_infs = [line for line in lines if line.startswith("#EXT-X-STREAM-INF")]
     # 720p source: the 720, 480, 360 and 240 rungs, no upscaling to 1080
@@ -97,6 +103,7 @@ async def _check_playback(client: httpx.AsyncClient, video: dict[str, Any]) -> N
     whole = await client.get(segment_path)
     assert whole.status_code == 200
     assert whole.headers["content-type"] == "video/iso.segment"
+    assert whole.headers["cache-control"] == "public, max-age=31536000, immutable"
     part = await client.get(segment_path, headers={"Range": "bytes=10-19"})
     assert part.status_code == 206
     assert part.content == whole.content[10:20]

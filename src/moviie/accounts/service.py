@@ -48,7 +48,6 @@ async def create_account(
         plan=chosen.name,
         trial_ends_at=now + timedelta(days=chosen.trial_days) if chosen.trial_days else None,
         storage_bytes=0,
-        bandwidth_bytes_month=0,
         credits_balance=chosen.credits_month,
         created_at=now,
         updated_at=now,
@@ -77,7 +76,7 @@ async def count_accounts(session: AsyncSession) -> int:
     return await repository.count(session)
 
 
-def account_view(account: Account) -> AccountOut:
+def account_view(account: Account, bandwidth_bytes_month: int = 0) -> AccountOut:
     plan = get_plan(account.plan)
     return AccountOut(
         id=account.id,
@@ -91,7 +90,7 @@ def account_view(account: Account) -> AccountOut:
         ),
         usage=UsageOut(
             storage_bytes=account.storage_bytes,
-            bandwidth_bytes_month=account.bandwidth_bytes_month,
+            bandwidth_bytes_month=bandwidth_bytes_month,
         ),
         credits=CreditsOut(balance=account.credits_balance),
         trial_ends_at=account.trial_ends_at,

@@ -4,8 +4,11 @@ end, and the place where private videos are checked)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -15,6 +18,7 @@ from moviie.http.routing import moviie_router
 from moviie.http.session import Session
 from moviie.playback.tokens import verify_playback_token
 from moviie.storage.keys import video_key
+from moviie.usage.meter import BandwidthMeter
 from moviie.videos import repository as video_repository
 from moviie.videos.errors import VideoNotFound
 
@@ -32,6 +36,10 @@ CONTENT_TYPES = {
     ".vtt": "text/vtt",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Playlists may gain entries (a subtitles track added later): cached briefly, never immutable.
+PLAYLIST_CACHE = "public, max-age=60"
+PRIVATE_CACHE = "private, max-age=300"
+_URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
 
 
 class RangeNotSatisfiable(MoviieError):
@@ -77,30 +85,76 @@ async def media_file(
     video = await video_repository.get_live(session, video_id)
     if video is None or video.status != "ready":
         raise VideoNotFound(f"No ready video {video_id}.")
-    if video.privacy == "private":
+    private = video.privacy == "private"
+    if private:
         await verify_playback_token(session, video.account_id, video.id, token)
     storage = request.app.state.uploads.storage
+    meter: BandwidthMeter = request.app.state.bandwidth
     key = video_key(video.account_id, video.id, media_path)
     info = await storage.stat(key)
     if info is None:
         raise MediaNotFound("No such media file.")
-    etag = f'"{video.id}-{info.size}"'
-    headers = {
-        "ETag": etag,
-        "Accept-Ranges": "bytes",
-        "Cache-Control": ("private, max-age=300" if video.privacy == "private" else IMMUTABLE),
-    }
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
     suffix = "." + media_path.rsplit(".", 1)[-1]
     media_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
+    is_playlist = suffix == ".m3u8"
+    cache = PRIVATE_CACHE if private else PLAYLIST_CACHE if is_playlist else IMMUTABLE
+    if is_playlist and private and token:
+        # Players that do not add the token themselves (Safari's native HLS, a customer's own
+        # player) find it on every URL the playlist names.
+        original = b"".join([chunk async for chunk in storage.get_range(key)])
+        content = with_token(original.decode(), token).encode()
+        etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+        headers = {"ETag": etag, "Cache-Control": cache}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        meter.count(video.account_id, video.id, len(content))
+        return Response(content, media_type=media_type, headers=headers)
+    etag = f'"{video.id}-{info.size}"'
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": cache}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
     span = _byte_range(request.headers.get("range"), info.size)
-    if span is None:
-        headers["Content-Length"] = str(info.size)
-        return StreamingResponse(storage.get_range(key), media_type=media_type, headers=headers)
-    start, end = span
-    headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+    start, end = span or (0, info.size)
     headers["Content-Length"] = str(end - start)
+    status = 200
+    if span is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+    chunks = storage.get_range(key) if span is None else storage.get_range(key, start, end)
     return StreamingResponse(
-        storage.get_range(key, start, end), status_code=206, media_type=media_type, headers=headers
+        _metered(chunks, meter, video.account_id, video.id),
+        status_code=status,
+        media_type=media_type,
+        headers=headers,
     )
+
+
+async def _metered(
+    chunks: AsyncIterator[bytes], meter: BandwidthMeter, account_id: str, video_id: str
+) -> AsyncIterator[bytes]:
+    """Count what was handed to the server, also when the client goes away mid-file."""
+    sent = 0
+    try:
+        async for chunk in chunks:
+            yield chunk
+            sent += len(chunk)
+    finally:
+        meter.count(account_id, video_id, sent)
+
+
+def with_token(playlist: str, token: str) -> str:
+    """Append `token=` to every URI of an HLS playlist: lines that are URIs and `URI="..."`
+    attributes (the fMP4 init segment, renditions named by EXT-X-MEDIA)."""
+    param = "token=" + quote(token, safe="")
+
+    def add(uri: str) -> str:
+        return f"{uri}{'&' if '?' in uri else '?'}{param}"
+
+    lines = []
+    for line in playlist.splitlines():
+        if line and not line.startswith("#"):
+            line = add(line.strip())
+        elif line.startswith("#") and 'URI="' in line:
+            line = _URI_ATTRIBUTE.sub(lambda m: f'URI="{add(m.group(1))}"', line)
+        lines.append(line)
+    return "\n".join(lines) + "\n"

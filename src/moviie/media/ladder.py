@@ -22,6 +22,11 @@ RUNGS = (
 )
 
 
+# A source without picture: one AAC rendition (HLS needs no ladder for 128 kb/s).
+AUDIO_ONLY = "audio"
+AUDIO_ONLY_KBPS = 128
+
+
 @dataclass(frozen=True)
 class Rendition:
     name: str
@@ -36,12 +41,17 @@ def _even(value: float) -> int:
 
 
 def renditions_for(width: int, height: int) -> list[Rendition]:
-    """The rungs at or below the source's displayed height; a source smaller than the lowest rung
-    gets one rendition at its own size (rounded to even, as H.264 4:2:0 needs)."""
-    chosen = [r for r in RUNGS if r.height <= height] or [RUNGS[-1]]
+    """The rungs at or below the source's short side, so a portrait 1080x1920 phone video gets a
+    1080p rung of 1080x1920 (a rung names the short side, as players and viewers count it). A
+    source smaller than the lowest rung gets one rendition at its own size. Sizes are rounded to
+    even, as H.264 4:2:0 needs; the aspect ratio is kept."""
+    short = min(width, height)
+    chosen = [r for r in RUNGS if r.height <= short] or [RUNGS[-1]]
     result = []
     for rung in chosen:
-        out_h = _even(min(rung.height, height))
-        out_w = _even(width * out_h / height)
-        result.append(Rendition(f"{out_h}p", out_w, out_h, rung.video_kbps, rung.audio_kbps))
+        out_short = min(rung.height, short)
+        scale = out_short / short
+        out_w, out_h = _even(width * scale), _even(height * scale)
+        name = f"{min(out_w, out_h)}p"
+        result.append(Rendition(name, out_w, out_h, rung.video_kbps, rung.audio_kbps))
     return result

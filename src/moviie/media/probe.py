@@ -11,6 +11,8 @@ import av
 import av.error
 
 MAX_DECODE_ATTEMPTS = 50  # packets tried before a video stream counts as undecodable
+# Demuxers of still pictures (ffmpeg names single-image readers `<codec>_pipe`).
+IMAGE_FORMATS = frozenset({"image2", "image2pipe", "webp_pipe", "png_pipe", "jpeg_pipe"})
 
 
 class MediaRejected(Exception):
@@ -45,10 +47,18 @@ def probe(path: Path, *, max_duration_s: float) -> MediaInfo:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        if _looks_like_mp4(path):
+            raise MediaRejected(
+                "corrupt_media",
+                "The MP4 file is incomplete or damaged (its index is missing): "
+                "was the upload cut short?",
+            ) from exc
         raise MediaRejected(
             "unsupported_media", "This is not a video file Moviie can read."
         ) from exc
     with container:
+        if container.format.name in IMAGE_FORMATS or container.format.name.endswith("_pipe"):
+            raise MediaRejected("unsupported_media", "This is a still image, not a video.")
         video = next(iter(container.streams.video), None)
         audio = next(iter(container.streams.audio), None)
         if video is None and audio is None:
@@ -113,3 +123,9 @@ def _first_frame(
     except av.error.FFmpegError as exc:
         raise MediaRejected("corrupt_media", "The video stream cannot be decoded.") from exc
     raise MediaRejected("corrupt_media", "The video stream yields no picture.")
+
+
+def _looks_like_mp4(path: Path) -> bool:
+    """An ISO media file (MP4, MOV, M4A...) starts with an `ftyp` box after its 4-byte size."""
+    with path.open("rb") as file:
+        return file.read(8)[4:8] == b"ftyp"

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from dbos import DBOS
-from sqlalchemy import update
+from sqlalchemy import or_, update
 
 from moviie.db.models import Video
 from moviie.db.types import utcnow
 from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
 from moviie.media.ffmpeg import ffmpeg_binary
-from moviie.media.ladder import renditions_for
+from moviie.media.ladder import AUDIO_ONLY, renditions_for
 from moviie.media.probe import MediaRejected, probe
 from moviie.media.source import local_source
 from moviie.media.transcode import (
+    TranscodeFailed,
     download_command,
     hls_command,
     poster_command,
@@ -31,6 +34,9 @@ from moviie.media.transcode import (
 from moviie.storage.keys import video_key
 from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
+from moviie.videos.tasks import delete_media_objects
+
+PROGRESS_INTERVAL_S = 1.0
 
 
 @DBOS.step()
@@ -39,7 +45,7 @@ async def record_processing_started(video_id: str) -> None:
         await session.execute(
             update(Video)
             .where(Video.id == video_id, Video.processing_started_at.is_(None))
-            .values(processing_started_at=utcnow())
+            .values(processing_started_at=utcnow(), progress=0.0)
         )
 
 
@@ -88,22 +94,65 @@ async def fail_processing(video_id: str, code: str, message: str) -> None:
             await videos.fail_video(session, video, code, message, rt.settings.resolved_public_url)
 
 
+class ProgressReporter:
+    """Writes the encoder's progress to the video, at most once a second (a poll sees it move;
+    the database does not see a write per frame)."""
+
+    def __init__(self, video_id: str, start: float, span: float) -> None:
+        self.video_id, self.start, self.span = video_id, start, span
+        self._written_at = 0.0
+
+    async def __call__(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self._written_at < PROGRESS_INTERVAL_S:
+            return
+        self._written_at = now
+        await record_progress(self.video_id, self.start + self.span * fraction)
+
+
+async def record_progress(video_id: str, progress: float) -> None:
+    """Only forward: a retried encode starts over without the video's progress going back."""
+    value = round(min(progress, 1.0), 3)
+    async with runtime().db.transaction() as session:
+        await session.execute(
+            update(Video)
+            .where(
+                Video.id == video_id,
+                Video.status == "processing",
+                or_(Video.progress.is_(None), Video.progress < value),
+            )
+            .values(progress=value)
+        )
+
+
 @DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=5.0)
 async def transcode_source(video_id: str, info: dict[str, Any]) -> dict[str, Any]:
-    """Encode the ladder and the poster into a work directory named after the video (a rerun
-    starts it over), then store every file under the video's prefix."""
+    """Encode the ladder (or, without picture, one audio rendition), the poster, storyboard and
+    MP4 download into a work directory named after the video (a rerun starts it over), then store
+    every file under the video's prefix at a fixed key (a rerun overwrites, nothing is orphaned).
+    A source that fails to decode is a result, `{"corrupt": ...}`, not an error to retry."""
     rt = runtime()
     video = await _live_video(video_id)
     if video is None:
         return {"gone": True}
-    ffmpeg = ffmpeg_binary(rt.settings)
     work = rt.settings.data_dir / "work" / video_id
     await asyncio.to_thread(shutil.rmtree, work, True)
+    try:
+        return await _encode_and_store(video, info, work)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+
+
+async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> dict[str, Any]:
+    rt = runtime()
+    ffmpeg = ffmpeg_binary(rt.settings)
     out = work / "out"
-    renditions = renditions_for(info["width"], info["height"])
-    async with local_source(rt.storage, video.account_id, video_id, work) as source:
-        for rendition in renditions:
-            await asyncio.to_thread((out / "hls" / rendition.name).mkdir, parents=True)
+    has_video = info["has_video"]
+    renditions = renditions_for(info["width"], info["height"]) if has_video else []
+    names = [r.name for r in renditions] or [AUDIO_ONLY]
+    async with local_source(rt.storage, video.account_id, video.id, work) as source:
+        for name in names:
+            await asyncio.to_thread((out / "hls" / name).mkdir, parents=True)
         command = hls_command(
             ffmpeg,
             source,
@@ -112,46 +161,61 @@ async def transcode_source(video_id: str, info: dict[str, Any]) -> dict[str, Any
             has_audio=info["has_audio"],
             frame_rate=info["frame_rate"],
         )
-        await run_ffmpeg(command, duration_s=info["duration_s"])
-        poster_at = min(info["duration_s"] * 0.1, 10.0)
-        poster_width = min(info["width"], 1280)
-        await run_ffmpeg(
-            poster_command(ffmpeg, source, out / "poster.jpg", poster_at, poster_width),
-            duration_s=0,
-        )
-        interval, count, rows, thumb_h = storyboard_plan(
-            info["duration_s"], info["width"], info["height"]
-        )
-        await run_ffmpeg(
-            storyboard_command(ffmpeg, source, out / "storyboard.jpg", interval, rows, thumb_h),
-            duration_s=0,
-        )
-        vtt = storyboard_vtt("storyboard.jpg", info["duration_s"], interval, count, thumb_h)
-        await asyncio.to_thread((out / "storyboard.vtt").write_text, vtt)
-        top = out / "hls" / renditions[0].name / "index.m3u8"
+        progress = ProgressReporter(video.id, 0.02, 0.88)
+        try:
+            await run_ffmpeg(command, duration_s=info["duration_s"], on_progress=progress)
+        except TranscodeFailed as failed:
+            if not failed.corrupt_source:
+                raise
+            return {"corrupt": failed.stderr_tail[-500:]}
+        if has_video:
+            await _pictures(ffmpeg, source, out, info)
+        top = out / "hls" / names[0] / "index.m3u8"
         await run_ffmpeg(download_command(ffmpeg, top, out / "download.mp4"), duration_s=0)
+    await record_progress(video.id, 0.95)
     files = sorted(p for p in out.rglob("*") if p.is_file())
     for path in files:
-        key = video_key(video.account_id, video_id, path.relative_to(out).as_posix())
+        key = video_key(video.account_id, video.id, path.relative_to(out).as_posix())
         await rt.storage.put_file(key, path, move=True)
-    await asyncio.to_thread(shutil.rmtree, work, True)
-    return {"renditions": [r.name for r in renditions], "files": len(files)}
+    return {"account_id": video.account_id, "renditions": names, "files": len(files)}
+
+
+async def _pictures(ffmpeg: str, source: Path, out: Path, info: dict[str, Any]) -> None:
+    """The poster and the storyboard sprite with its WebVTT track."""
+    duration, width, height = info["duration_s"], info["width"], info["height"]
+    poster_at = min(duration * 0.1, 10.0)
+    await run_ffmpeg(
+        poster_command(ffmpeg, source, out / "poster.jpg", poster_at, min(width, 1280)),
+        duration_s=0,
+    )
+    interval, count, rows, thumb_h = storyboard_plan(duration, width, height)
+    await run_ffmpeg(
+        storyboard_command(ffmpeg, source, out / "storyboard.jpg", interval, rows, thumb_h),
+        duration_s=0,
+    )
+    vtt = storyboard_vtt("storyboard.jpg", duration, interval, count, thumb_h)
+    await asyncio.to_thread((out / "storyboard.vtt").write_text, vtt)
 
 
 @DBOS.step()
-async def mark_ready(video_id: str) -> None:
-    """Once: a replay finds the video ready and emits nothing more."""
+async def mark_ready(video_id: str) -> str:
+    """Once: a replay finds the video ready and emits nothing more. Says `deleted` when the
+    video went while it was encoded (its media, stored after the delete job ran, must go)."""
     rt = runtime()
     async with rt.db.transaction() as session:
         video = await session.get(Video, video_id, with_for_update=True)
-        if video is None or video.deleted_at is not None or video.status != "processing":
-            return
+        if video is None or video.deleted_at is not None:
+            return "deleted"
+        if video.status != "processing":
+            return video.status
         video.status = "ready"
+        video.progress = 1.0
         video.ready_at = utcnow()
         video.updated_at = video.ready_at
         await session.flush()
         data = await videos.event_data(session, video, rt.settings.resolved_public_url)
         await emit_event(session, video.account_id, "video.ready", data)
+        return "ready"
 
 
 @DBOS.workflow()
@@ -170,10 +234,6 @@ async def process_video(video_id: str) -> str:
             await fail_processing(video_id, result["code"], result["message"])
             return "failed"
     await record_probe(video_id, result)
-    if not result["has_video"]:
-        # Audio-only sources get an audio ladder with the media pipeline's next step.
-        await fail_processing(video_id, "no_video_stream", "The file has sound but no picture.")
-        return "failed"
     try:
         stored = await transcode_source(video_id, result)
     except Exception:  # the encoder failed twice on a file that probed well: confirmed
@@ -183,5 +243,14 @@ async def process_video(video_id: str) -> str:
         return "failed"
     if stored.get("gone"):
         return "deleted"
-    await mark_ready(video_id)
+    if "corrupt" in stored:
+        await fail_processing(
+            video_id,
+            "corrupt_media",
+            "Too much of the file cannot be decoded (damaged or cut data in the middle).",
+        )
+        return "failed"
+    if await mark_ready(video_id) == "deleted":
+        await delete_media_objects(stored["account_id"], video_id)
+        return "deleted"
     return "ready"

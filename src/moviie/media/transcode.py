@@ -4,20 +4,41 @@ H.264 + AAC, 2 s GOP-aligned fMP4 segments, HLS media playlists and a master pla
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import re
-from collections.abc import Callable
+import signal
+import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from moviie.media.ladder import Rendition
+from moviie.media.ladder import AUDIO_ONLY, AUDIO_ONLY_KBPS, Rendition
 
 SEGMENT_S = 2
 MASTER = "master.m3u8"
 
 
 class TranscodeFailed(Exception):
-    def __init__(self, message: str, stderr_tail: str) -> None:
+    def __init__(self, message: str, stderr_tail: str, exit_code: int) -> None:
         super().__init__(message)
         self.stderr_tail = stderr_tail
+        self.exit_code = exit_code
+
+    @property
+    def corrupt_source(self) -> bool:
+        return self.exit_code == DECODE_ERROR_EXIT
+
+
+# ffmpeg exits with 69 when more than this share of the source's frames fail to decode: a file
+# with garbage in the middle fails as `corrupt_media` rather than publishing a glitched video,
+# while a few damaged packets (common in phone and capture files) are concealed and forgiven.
+MAX_DECODE_ERROR_RATE = 0.05
+DECODE_ERROR_EXIT = 69
+MAX_FRAME_RATE = 60.0
+
+
+def output_frame_rate(frame_rate: float | None) -> float:
+    """Constant output rate: the source's average (variable-rate sources included), at most 60."""
+    return round(min(frame_rate or 25.0, MAX_FRAME_RATE), 3)
 
 
 def hls_command(
@@ -29,36 +50,19 @@ def hls_command(
     has_audio: bool,
     frame_rate: float | None,
 ) -> list[str]:
-    n = len(renditions)
-    gop = max(1, round((frame_rate or 25) * SEGMENT_S))
-    split = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n))
-    scales = [f"[s{i}]scale={r.width}:{r.height}[v{i}]" for i, r in enumerate(renditions)]
+    """The ladder in one run; with no renditions (a source without picture), one AAC rendition."""
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source)]
-    cmd += ["-filter_complex", ";".join([split, *scales])]
-    for i, rendition in enumerate(renditions):
-        cmd += ["-map", f"[v{i}]"]
-        if has_audio:
-            cmd += ["-map", "0:a:0"]
-        kbps = rendition.video_kbps
-        cmd += [
-            f"-c:v:{i}",
-            "libx264",
-            f"-b:v:{i}",
-            f"{kbps}k",
-            f"-maxrate:v:{i}",
-            f"{int(kbps * 1.07)}k",
-            f"-bufsize:v:{i}",
-            f"{kbps * 2}k",
-        ]
-        if has_audio:
-            cmd += [f"-c:a:{i}", "aac", f"-b:a:{i}", f"{rendition.audio_kbps}k", f"-ac:a:{i}", "2"]
-    stream_map = " ".join(
-        f"v:{i},a:{i},name:{r.name}" if has_audio else f"v:{i},name:{r.name}"
-        for i, r in enumerate(renditions)
-    )
+    cmd += ["-max_error_rate", str(MAX_DECODE_ERROR_RATE)]
+    if not renditions:
+        cmd += ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_ONLY_KBPS}k", "-ac", "2"]
+        stream_map = f"a:0,name:{AUDIO_ONLY}"
+    else:
+        cmd += _video_outputs(renditions, has_audio=has_audio, frame_rate=frame_rate)
+        stream_map = " ".join(
+            f"v:{i},a:{i},name:{r.name}" if has_audio else f"v:{i},name:{r.name}"
+            for i, r in enumerate(renditions)
+        )
     cmd += [
-        "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
-        "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
         "-f", "hls", "-hls_time", str(SEGMENT_S), "-hls_playlist_type", "vod",
         "-hls_segment_type", "fmp4", "-hls_flags", "independent_segments",
         "-hls_fmp4_init_filename", "init.mp4",
@@ -70,16 +74,65 @@ def hls_command(
     return cmd
 
 
+def _video_outputs(
+    renditions: list[Rendition], *, has_audio: bool, frame_rate: float | None
+) -> list[str]:
+    """Decode once, split to one scaler and one x264 per rung. Every rung gets keyframes at the
+    same instants (each 2 s of output time, the output made constant-rate first), so segments
+    align across renditions and a player switches quality at any segment boundary."""
+    n = len(renditions)
+    rate = output_frame_rate(frame_rate)
+    gop = max(1, round(rate * SEGMENT_S))
+    split = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n))
+    scales = [f"[s{i}]scale={r.width}:{r.height}[v{i}]" for i, r in enumerate(renditions)]
+    cmd = ["-filter_complex", ";".join([split, *scales])]
+    for i, rendition in enumerate(renditions):
+        cmd += ["-map", f"[v{i}]"]
+        if has_audio:
+            cmd += ["-map", "0:a:0"]
+        kbps = rendition.video_kbps
+        cmd += [
+            f"-c:v:{i}", "libx264", f"-b:v:{i}", f"{kbps}k",
+            f"-maxrate:v:{i}", f"{int(kbps * 1.07)}k", f"-bufsize:v:{i}", f"{kbps * 2}k",
+        ]  # fmt: skip
+        if has_audio:
+            cmd += [f"-c:a:{i}", "aac", f"-b:a:{i}", f"{rendition.audio_kbps}k", f"-ac:a:{i}", "2"]
+    cmd += [
+        "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+        "-fps_mode", "cfr", "-r", str(rate),
+        "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
+        "-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_S})",
+    ]  # fmt: skip
+    return cmd
+
+
 _OUT_TIME = re.compile(rb"^out_time_us=(\d+)")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel kills ffmpeg if the worker dies (even by SIGKILL),
+    so a crashed worker leaves no encoder running on behind it."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
 async def run_ffmpeg(
-    cmd: list[str], *, duration_s: float, on_progress: Callable[[float], None] | None = None
+    cmd: list[str],
+    *,
+    duration_s: float,
+    on_progress: Callable[[float], Awaitable[None]] | None = None,
 ) -> None:
     """Run `cmd`, reporting 0..1 from ffmpeg's `-progress` lines; raise TranscodeFailed with the
     end of its error output."""
     process = await asyncio.create_subprocess_exec(
-        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *cmd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_die_with_parent,
     )
     assert process.stdout is not None
     assert process.stderr is not None
@@ -88,7 +141,7 @@ async def run_ffmpeg(
         async for line in process.stdout:
             match = _OUT_TIME.match(line)
             if match and on_progress and duration_s > 0:
-                on_progress(min(1.0, int(match.group(1)) / 1e6 / duration_s))
+                await on_progress(min(1.0, int(match.group(1)) / 1e6 / duration_s))
         code = await process.wait()
     except BaseException:
         process.kill()
@@ -96,7 +149,7 @@ async def run_ffmpeg(
         raise
     stderr = (await stderr_task).decode("utf-8", "replace")[-2000:]
     if code != 0:
-        raise TranscodeFailed(f"ffmpeg exited with {code}", stderr)
+        raise TranscodeFailed(f"ffmpeg exited with {code}", stderr, code)
 
 
 def download_command(ffmpeg: str, top_playlist: Path, out: Path) -> list[str]:

@@ -84,7 +84,7 @@ class SourceOut(BaseModel):
 
 class PlaybackOut(BaseModel):
     hls: str | None = None
-    poster: str | None = None
+    poster: str | None = Field(default=None, description="Null for an audio-only source.")
     mp4: str | None = None
 
 
@@ -103,6 +103,7 @@ _VIDEO_EXAMPLE: dict[str, Any] = {
     "collection_ids": [],
     "privacy": "public",
     "status": "processing",
+    "progress": 0.42,
     "duration_s": None,
     "width": None,
     "height": None,
@@ -130,8 +131,11 @@ class VideoOut(BaseModel):
     collection_ids: list[str]
     privacy: Privacy
     status: Status
+    progress: float | None = Field(
+        description="0..1 while `processing` (the encoder's own progress), 1 once ready."
+    )
     duration_s: float | None
-    width: int | None
+    width: int | None = Field(description="As displayed (rotation applied); null for audio.")
     height: int | None
     size_bytes: int | None
     source: SourceOut

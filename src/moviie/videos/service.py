@@ -35,7 +35,9 @@ def playback_urls(video: Video, public_url: str) -> PlaybackOut | None:
         return None
     base = f"{public_url}/media/{video.id}"
     return PlaybackOut(
-        hls=f"{base}/hls/master.m3u8", poster=f"{base}/poster.jpg", mp4=f"{base}/download.mp4"
+        hls=f"{base}/hls/master.m3u8",
+        poster=None if video.audio_only else f"{base}/poster.jpg",
+        mp4=f"{base}/download.mp4",
     )
 
 
@@ -50,6 +52,7 @@ def video_view(video: Video, collection_ids: Sequence[str], public_url: str) -> 
         collection_ids=list(collection_ids),
         privacy=video.privacy,
         status=video.status,
+        progress=(video.progress or 0.0) if video.status == "processing" else video.progress,
         duration_s=video.duration_s,
         width=video.width,
         height=video.height,

@@ -2,6 +2,7 @@
 
 from moviie.db.models.account import Account
 from moviie.db.models.api_key import ApiKey
+from moviie.db.models.bandwidth_usage import BandwidthUsage
 from moviie.db.models.base import Base
 from moviie.db.models.collection import Collection, CollectionVideo
 from moviie.db.models.event import Event
@@ -14,6 +15,7 @@ from moviie.db.models.worker import Worker
 __all__ = [
     "Account",
     "ApiKey",
+    "BandwidthUsage",
     "Base",
     "Collection",
     "CollectionVideo",

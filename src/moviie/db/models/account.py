@@ -18,5 +18,4 @@ class Account(Timestamps, Base):
     plan: Mapped[str] = mapped_column(String(40))
     trial_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     storage_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    bandwidth_bytes_month: Mapped[int] = mapped_column(BigInteger, default=0)
     credits_balance: Mapped[int] = mapped_column(BigInteger, default=0)

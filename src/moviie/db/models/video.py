@@ -35,9 +35,16 @@ class Video(Timestamps, Base):
     source_url: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # 0..1 while processing, from the encoder's own progress reports.
+    progress: Mapped[float | None] = mapped_column(Float)
     processing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def audio_only(self) -> bool:
+        """A probed source with sound and no picture has no size."""
+        return self.duration_s is not None and self.width is None
 
 
 class VideoTag(Base):
