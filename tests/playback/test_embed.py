@@ -103,3 +103,25 @@ async def test_playback_embed_and_private_videos(
             headers={"kid": signing["id"]},
         )
         assert_problem(await client.get(master_path, params={"token": wrong}), 403, "video_private")
+        await _check_token_travels_down_the_playlists(client, master_path, master.text, token)
+
+
+async def _check_token_travels_down_the_playlists(
+    client: httpx.AsyncClient, master_path: str, master: str, token: str
+) -> None:
+    """A player that knows nothing of tokens (Safari's own HLS) finds it on every URI."""
+    base = master_path.rsplit("/", 1)[0]
+    variants = [line for line in master.splitlines() if line and not line.startswith("#")]
+    assert variants
+    assert all(line.endswith(f"?token={token}") for line in variants), master
+    variant = await client.get(f"{base}/{variants[0]}")  # exactly as the playlist names it
+    assert variant.status_code == 200, variant.text
+    assert variant.headers["cache-control"] == "private, max-age=300"
+    init = next(line for line in variant.text.splitlines() if line.startswith("#EXT-X-MAP"))
+    assert f'?token={token}"' in init, init
+    folder = f"{base}/{variants[0].split('/', 1)[0]}"
+    segments = [line for line in variant.text.splitlines() if line.endswith(f"?token={token}")]
+    assert segments
+    assert (await client.get(f"{folder}/{segments[0]}")).status_code == 200
+    bare = segments[0].split("?", 1)[0]
+    assert_problem(await client.get(f"{folder}/{bare}"), 403, "video_private")
