@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -80,3 +81,35 @@ def moviie_server(command: str, env: dict[str, str], log_path: Path) -> Iterator
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def worker(
+    env: dict[str, str], executor_id: str, log: Path, queues: str = "maintenance"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`moviie worker` on `queues` (comma-separated) under its own executor id."""
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moviie", "worker", "--queues", queues],
+            env={**env, "MOVIIE_EXECUTOR_ID": executor_id},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

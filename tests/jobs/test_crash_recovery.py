@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +23,7 @@ from moviie.jobs.urls import system_database_url
 from moviie.maintenance.tasks import purge_expired_idempotency_records
 from moviie.worker import SCHEDULES
 from tests.conftest import make_settings
-from tests.servers import moviie_env
+from tests.servers import moviie_env, wait_for, worker
 
 pytestmark = pytest.mark.slow
 RECORDS = 5
@@ -79,35 +76,6 @@ async def _enqueue_purge(url: str, tmp: Path, job_id: str) -> None:
     finally:
         jobs.close()
         await db.dispose()
-
-
-@contextmanager
-def worker(env: dict[str, str], executor_id: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("a") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moviie", "worker", "--queues", "maintenance"],
-            env={**env, "MOVIIE_EXECUTOR_ID": executor_id},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _status(client: DBOSClient, job_id: str) -> tuple[str, str | None, object]:
