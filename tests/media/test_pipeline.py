@@ -174,10 +174,11 @@ async def test_damaged_files_fail_with_a_code_and_the_worker_goes_on(
     assert sorted(data["id"] for data in failed) == sorted(ids.values())  # once each
 
 
+@pytest.mark.parametrize("app_with_workers", ["local"], indirect=True)  # storage plays no part
 async def test_progress_moves_from_zero_to_one_while_processing(
     app_with_workers: FastAPI, account: NewAccount, tmp_path: Path
 ) -> None:
-    clip = video(tmp_path / "long.mp4", size="1280x720", seconds=12)
+    clip = video(tmp_path / "long.mp4", size="1280x720", seconds=8)
     key = account.private_key
     transport = httpx.ASGITransport(app=app_with_workers)
     async with httpx.AsyncClient(transport=transport, base_url="http://moviie.test") as client:
