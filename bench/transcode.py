@@ -9,9 +9,11 @@ It generates one clip into a temp dir, once: ffmpeg lavfi `testsrc2` (25 fps) + 
 
 (b) single pass: the command Moviie runs, built with `moviie.media.transcode.hls_command` for the
     ladder of `moviie.media.ladder.renditions_for(width, height)` (one decode, split to every
-    rung, `-preset veryfast`, 2 s fMP4 HLS), timed around `subprocess.run`;
+    rung and to the poster and storyboard, `-preset veryfast`, 2 s fMP4 HLS), timed around
+    `subprocess.run`;
 (c) per rendition: `hls_command` with a one-element ladder, once per rung, into its own out dir,
-    run one after the other; the total time;
+    run one after the other (the top rung's run also makes the poster and storyboard, so (c)
+    makes what (b) makes); the total time;
 (a) moviie end to end: `python -m moviie serve --port P` (API + worker in one process, SQLite,
     MOVIIE_QUEUE_POLLING_INTERVAL_S=0.1), timed from the start of a multipart `POST /v1/videos`
     until `GET /v1/videos/{id}` (polled every 0.1 s) shows `"status": "ready"`.
@@ -21,7 +23,7 @@ runs `--rounds` times, and the best round counts. It prints the times, the ratio
 <= 1.10) and c/b (the media issue's target, >= 1.8; docs/architecture.md explains why encoding
 leaves ~1.14), and where Moviie's time goes: the upload, the queue wait and each job step, from
 the engine's own records (`workflow_status` and `operation_outputs` in the SQLite database),
-plus two pieces of the transcode step timed by hand (the poster command, and fsync + rename of
+plus two pieces of the transcode step timed by hand (the MP4 remux, and fsync + rename of
 (b)'s output files, as local storage's `put_file(move=True)` does).
 
 A measurement, not a test: it exits 0 whatever the figures. It exits 1 when the setup fails, an
@@ -97,23 +99,33 @@ def run_timed(cmd: list[str], what: str) -> float:
     return elapsed
 
 
-def ladder_run(ffmpeg: str, source: Path, out_dir: Path, renditions: list[Any]) -> float:
+def ladder_run(
+    ffmpeg: str,
+    source: Path,
+    out_dir: Path,
+    renditions: list[Any],
+    size: tuple[int, int, float] | None = None,
+) -> float:
     """`hls_command` for `renditions` into `out_dir`, its rendition dirs made first (as
-    `moviie.media.tasks.transcode_source` does); seconds around `subprocess.run`."""
-    from moviie.media.transcode import hls_command
+    `moviie.media.tasks.transcode_source` does), with the poster and storyboard outputs when
+    `size` (width, height, seconds) is given; seconds around `subprocess.run`."""
+    from moviie.media.transcode import Pictures, hls_command
 
     for rendition in renditions:
-        (out_dir / rendition.name).mkdir(parents=True)
-    cmd = hls_command(ffmpeg, source, out_dir, renditions, has_audio=True, frame_rate=FPS)
+        (out_dir / "hls" / rendition.name).mkdir(parents=True)
+    pictures = Pictures.plan(out_dir, size[2], size[0], size[1]) if size else None
+    cmd = hls_command(
+        ffmpeg, source, out_dir / "hls", renditions, has_audio=True, frame_rate=FPS,
+        pictures=pictures,
+    )  # fmt: skip
     return run_timed(cmd, f"ladder {'+'.join(r.name for r in renditions)}")
 
 
-def poster_run(ffmpeg: str, source: Path, out: Path, seconds: float, width: int) -> float:
-    """The poster command of `transcode_source`, with the same arguments."""
-    from moviie.media.transcode import poster_command
+def remux_run(ffmpeg: str, top_playlist: Path, out: Path) -> float:
+    """The MP4 download of `transcode_source`: the top rendition remuxed."""
+    from moviie.media.transcode import download_command
 
-    at = min(seconds * 0.1, 10.0)
-    return run_timed(poster_command(ffmpeg, source, out, at, min(width, 1280)), "poster")
+    return run_timed(download_command(ffmpeg, top_playlist, out), "remux")
 
 
 def store_moves(out_dir: Path, dest: Path) -> tuple[float, int]:
@@ -347,19 +359,25 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
     )
     key = created["private_key"]
 
-    single = ladder_run(ffmpeg, clip, tmp / "single", renditions)
+    size = (width, height, float(args.seconds))
+    single = ladder_run(ffmpeg, clip, tmp / "single", renditions, size)
     print(f"(b) single pass, {len(renditions)} rungs:   {single:8.2f} s", flush=True)
     per: list[tuple[str, float]] = []
-    for rendition in renditions:
-        seconds = ladder_run(ffmpeg, clip, tmp / f"per-{rendition.name}", [rendition])
+    for i, rendition in enumerate(renditions):
+        # The same outputs as (b): the top rung's run also makes the poster and storyboard.
+        seconds = ladder_run(
+            ffmpeg, clip, tmp / f"per-{rendition.name}", [rendition], size if i == 0 else None
+        )
         per.append((rendition.name, seconds))
         print(f"    per rendition {rendition.name:>6}:         {seconds:8.2f} s", flush=True)
     per_total = sum(s for _, s in per)
     print(f"(c) per rendition, total:        {per_total:8.2f} s", flush=True)
-    poster = poster_run(ffmpeg, clip, tmp / "poster.jpg", args.seconds, width)
+    top = tmp / "single" / "hls" / renditions[0].name / "index.m3u8"
+    remux = remux_run(ffmpeg, top, tmp / "single" / "download.mp4")
     moves, files = store_moves(tmp / "single", tmp / "stored")
     print(
-        f"    by hand: poster {poster:.2f} s; fsync + rename of {files} output files {moves:.2f} s",
+        f"    by hand: MP4 remux {remux:.2f} s; fsync + rename of {files} output files "
+        f"{moves:.2f} s",
         flush=True,
     )
 
@@ -398,10 +416,10 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
         print(f"  {name:<36} {seconds:8.2f} s")
     transcode = next((s for n, s in best.phases if n == "step transcode_source"), None)
     if transcode is not None:
-        rest = transcode - single - poster - moves
+        rest = transcode - single - remux - moves
         print(
-            f"  transcode_source {transcode:.2f} s = ladder ~{single:.2f} s (b) + poster "
-            f"~{poster:.2f} s + moves ~{moves:.2f} s, other {rest:+.2f} s"
+            f"  transcode_source {transcode:.2f} s = encode ~{single:.2f} s (b) + remux "
+            f"~{remux:.2f} s + moves ~{moves:.2f} s, other {rest:+.2f} s"
         )
     print(f"  videos row, created_at -> ready_at: {video_times(db)}")
     print(

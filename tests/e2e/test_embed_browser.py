@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.media.clips import video
 from tests.servers import moviie_env, moviie_server, run_moviie
@@ -40,6 +40,44 @@ def _ready(base: str, key: str, clip: Path) -> str:
             return video_id
         time.sleep(0.1)
     raise AssertionError("never ready")
+
+
+def _watch(browser: Browser, url: str, screenshot: Path) -> None:
+    page = browser.new_page(viewport={"width": 960, "height": 540})
+    refused: list[str] = []
+    page.on("response", lambda r: refused.append(r.url) if r.status >= 400 else None)
+    page.goto(url)
+    _use_the_controls(page, screenshot)
+    assert refused == []  # every playlist, segment and thumbnail was let through
+    page.close()
+
+
+def _use_the_controls(page: Page, screenshot: Path) -> None:
+    """Play with the play button, pick a quality from the menu, hover the seek bar for a
+    storyboard thumbnail."""
+    page.evaluate("document.getElementById('player').muted = true")
+    page.click(".mv-play")
+    page.wait_for_function("document.getElementById('player').currentTime > 1.5", timeout=30_000)
+    assert page.evaluate("document.getElementById('player').videoWidth") > 0
+    menu = page.locator(".mv-quality option").all_inner_texts()
+    assert menu[0].startswith("Auto")
+    assert menu[1:] == ["720p", "480p", "360p", "240p"]
+    page.select_option(".mv-quality", label="240p")
+    page.wait_for_function("document.getElementById('player').videoHeight === 240", timeout=30_000)
+    assert page.evaluate("window.moviie.hls.autoLevelEnabled") is False
+    box = page.locator(".mv-seek").bounding_box()
+    assert box is not None
+    page.wait_for_function("document.querySelector('.mv-play').textContent !== '▶'")
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    thumb = page.locator(".mv-thumb")
+    thumb.wait_for(state="visible", timeout=10_000)
+    style = thumb.evaluate(
+        "e => [e.style.backgroundImage, e.style.backgroundPosition, e.offsetWidth]"
+    )
+    assert "storyboard.jpg" in style[0]
+    assert style[1] == "-480px 0px"  # 6 s clip, one thumbnail a second: the 4th at 3 s
+    assert thumb.inner_text() == "0:03"
+    page.screenshot(path=str(screenshot))
 
 
 def test_the_embed_page_plays_public_and_private_videos(database_url: str, tmp_path: Path) -> None:
@@ -73,16 +111,7 @@ def test_the_embed_page_plays_public_and_private_videos(database_url: str, tmp_p
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             for url in (f"{base}/embed/{public_id}", f"{base}/embed/{private_id}?token={token}"):
-                page = browser.new_page(viewport={"width": 960, "height": 540})
-                page.goto(url)
-                page.evaluate("document.getElementById('player').muted = true")
-                page.evaluate("document.getElementById('player').play()")
-                page.wait_for_function(
-                    "document.getElementById('player').currentTime > 1.5", timeout=30_000
-                )
-                assert page.evaluate("document.getElementById('player').videoWidth") > 0
-                page.screenshot(path=str(tmp_path / f"{url.rsplit('/', 1)[-1][:30]}.png"))
-                page.close()
+                _watch(browser, url, tmp_path / f"{url.rsplit('/', 1)[-1][:30]}.png")
             page = browser.new_page()
             response = page.goto(f"{base}/embed/{private_id}")
             assert response is not None

@@ -22,12 +22,11 @@ from moviie.media.ladder import AUDIO_ONLY, renditions_for
 from moviie.media.probe import MediaRejected, probe
 from moviie.media.source import local_source
 from moviie.media.transcode import (
+    Pictures,
     TranscodeFailed,
     download_command,
     hls_command,
-    poster_command,
     run_ffmpeg,
-    storyboard_command,
     storyboard_plan,
     storyboard_vtt,
 )
@@ -153,6 +152,11 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
     async with local_source(rt.storage, video.account_id, video.id, work) as source:
         for name in names:
             await asyncio.to_thread((out / "hls" / name).mkdir, parents=True)
+        pictures = (
+            Pictures.plan(out, info["duration_s"], info["width"], info["height"])
+            if has_video
+            else None
+        )
         command = hls_command(
             ffmpeg,
             source,
@@ -160,6 +164,7 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
             renditions,
             has_audio=info["has_audio"],
             frame_rate=info["frame_rate"],
+            pictures=pictures,
         )
         progress = ProgressReporter(video.id, 0.02, 0.88)
         try:
@@ -169,7 +174,7 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
                 raise
             return {"corrupt": failed.stderr_tail[-500:]}
         if has_video:
-            await _pictures(ffmpeg, source, out, info)
+            await asyncio.to_thread((out / "storyboard.vtt").write_text, storyboard_track(info))
         top = out / "hls" / names[0] / "index.m3u8"
         await run_ffmpeg(download_command(ffmpeg, top, out / "download.mp4"), duration_s=0)
     await record_progress(video.id, 0.95)
@@ -180,21 +185,10 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
     return {"account_id": video.account_id, "renditions": names, "files": len(files)}
 
 
-async def _pictures(ffmpeg: str, source: Path, out: Path, info: dict[str, Any]) -> None:
-    """The poster and the storyboard sprite with its WebVTT track."""
+def storyboard_track(info: dict[str, Any]) -> str:
     duration, width, height = info["duration_s"], info["width"], info["height"]
-    poster_at = min(duration * 0.1, 10.0)
-    await run_ffmpeg(
-        poster_command(ffmpeg, source, out / "poster.jpg", poster_at, min(width, 1280)),
-        duration_s=0,
-    )
-    interval, count, rows, thumb_h = storyboard_plan(duration, width, height)
-    await run_ffmpeg(
-        storyboard_command(ffmpeg, source, out / "storyboard.jpg", interval, rows, thumb_h),
-        duration_s=0,
-    )
-    vtt = storyboard_vtt("storyboard.jpg", duration, interval, count, thumb_h)
-    await asyncio.to_thread((out / "storyboard.vtt").write_text, vtt)
+    interval, count, _rows, thumb_h = storyboard_plan(duration, width, height)
+    return storyboard_vtt("storyboard.jpg", duration, interval, count, thumb_h)
 
 
 @DBOS.step()

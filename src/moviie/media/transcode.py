@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from moviie.media.ladder import AUDIO_ONLY, AUDIO_ONLY_KBPS, Rendition
@@ -49,15 +50,20 @@ def hls_command(
     *,
     has_audio: bool,
     frame_rate: float | None,
+    pictures: Pictures | None = None,
 ) -> list[str]:
-    """The ladder in one run; with no renditions (a source without picture), one AAC rendition."""
+    """The ladder in one run; with no renditions (a source without picture), one AAC rendition.
+    With `pictures`, the same decode also feeds the poster and the storyboard sprite (each a
+    further output of the run), so the source is read and decoded exactly once."""
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source)]
     cmd += ["-max_error_rate", str(MAX_DECODE_ERROR_RATE)]
     if not renditions:
         cmd += ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_ONLY_KBPS}k", "-ac", "2"]
         stream_map = f"a:0,name:{AUDIO_ONLY}"
     else:
-        cmd += _video_outputs(renditions, has_audio=has_audio, frame_rate=frame_rate)
+        cmd += _video_outputs(
+            renditions, has_audio=has_audio, frame_rate=frame_rate, pictures=pictures
+        )
         stream_map = " ".join(
             f"v:{i},a:{i},name:{r.name}" if has_audio else f"v:{i},name:{r.name}"
             for i, r in enumerate(renditions)
@@ -71,11 +77,57 @@ def hls_command(
         "-progress", "pipe:1", "-nostats", "-loglevel", "error",
         str(out_dir / "%v" / "index.m3u8"),
     ]  # fmt: skip
+    if renditions and pictures is not None:
+        cmd += ["-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1"]
+        cmd += [str(pictures.poster)]
+        cmd += ["-map", "[storyboard]", "-frames:v", "1", "-q:v", "4", "-update", "1"]
+        cmd += [str(pictures.storyboard)]
     return cmd
 
 
+@dataclass(frozen=True)
+class Pictures:
+    """Where the poster and the storyboard sprite go, and how they are cut."""
+
+    poster: Path
+    poster_at_s: float
+    poster_width: int
+    storyboard: Path
+    interval_s: float
+    rows: int
+    thumb_height: int
+
+    @classmethod
+    def plan(cls, out_dir: Path, duration_s: float, width: int, height: int) -> Pictures:
+        interval, _count, rows, thumb_h = storyboard_plan(duration_s, width, height)
+        return cls(
+            poster=out_dir / "poster.jpg",
+            poster_at_s=min(duration_s * 0.1, 10.0),
+            poster_width=min(width, 1280),
+            storyboard=out_dir / "storyboard.jpg",
+            interval_s=interval,
+            rows=rows,
+            thumb_height=thumb_h,
+        )
+
+    def filters(self, poster_in: str, storyboard_in: str) -> list[str]:
+        """A representative frame (ffmpeg's `thumbnail` picks the least unusual of 50) from
+        `poster_at_s` on, not a black first frame; one thumbnail every `interval_s`, 10 to a row."""
+        return [
+            f"[{poster_in}]trim=start={self.poster_at_s:.3f},thumbnail=50,"
+            f"scale={self.poster_width}:-2[poster]",
+            f"[{storyboard_in}]fps=1/{self.interval_s:.3f},"
+            f"scale={STORYBOARD_WIDTH}:{self.thumb_height},"
+            f"tile={STORYBOARD_COLUMNS}x{self.rows}[storyboard]",
+        ]
+
+
 def _video_outputs(
-    renditions: list[Rendition], *, has_audio: bool, frame_rate: float | None
+    renditions: list[Rendition],
+    *,
+    has_audio: bool,
+    frame_rate: float | None,
+    pictures: Pictures | None,
 ) -> list[str]:
     """Decode once, split to one scaler and one x264 per rung. Every rung gets keyframes at the
     same instants (each 2 s of output time, the output made constant-rate first), so segments
@@ -83,9 +135,12 @@ def _video_outputs(
     n = len(renditions)
     rate = output_frame_rate(frame_rate)
     gop = max(1, round(rate * SEGMENT_S))
-    split = f"[0:v]split={n}" + "".join(f"[s{i}]" for i in range(n))
-    scales = [f"[s{i}]scale={r.width}:{r.height}[v{i}]" for i, r in enumerate(renditions)]
-    cmd = ["-filter_complex", ";".join([split, *scales])]
+    branches = n + (2 if pictures is not None else 0)
+    split = f"[0:v]split={branches}" + "".join(f"[s{i}]" for i in range(branches))
+    graph = [split] + [f"[s{i}]scale={r.width}:{r.height}[v{i}]" for i, r in enumerate(renditions)]
+    if pictures is not None:
+        graph += pictures.filters(f"s{n}", f"s{n + 1}")
+    cmd = ["-filter_complex", ";".join(graph)]
     for i, rendition in enumerate(renditions):
         cmd += ["-map", f"[v{i}]"]
         if has_audio:
@@ -175,18 +230,6 @@ def storyboard_plan(duration_s: float, width: int, height: int) -> tuple[float, 
     return interval, count, rows, thumb_h
 
 
-def storyboard_command(
-    ffmpeg: str, source: Path, out: Path, interval: float, rows: int, thumb_h: int
-) -> list[str]:
-    """One sprite of thumbnails every `interval` seconds, 10 to a row."""
-    tile = f"tile={STORYBOARD_COLUMNS}x{rows}"
-    return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source),
-        "-vf", f"fps=1/{interval:.3f},scale={STORYBOARD_WIDTH}:{thumb_h},{tile}",
-        "-frames:v", "1", "-q:v", "4", "-loglevel", "error", str(out),
-    ]  # fmt: skip
-
-
 def storyboard_vtt(
     sprite: str, duration_s: float, interval: float, count: int, thumb_h: int
 ) -> str:
@@ -207,13 +250,3 @@ def storyboard_vtt(
             "",
         ]
     return "\n".join(cues)
-
-
-def poster_command(ffmpeg: str, source: Path, out: Path, at_s: float, width: int) -> list[str]:
-    """A representative frame (ffmpeg's `thumbnail` picks the least unusual of 50) near `at_s`,
-    not a black first frame."""
-    return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-ss", f"{at_s:.3f}", "-i", str(source),
-        "-vf", f"thumbnail=50,scale={width}:-2", "-frames:v", "1", "-q:v", "3",
-        "-loglevel", "error", str(out),
-    ]  # fmt: skip

@@ -66,40 +66,46 @@ async def check_page_access(session: AsyncSession, video: Video, token: str | No
 
 
 def embed_page(video: Video, public_url: str, token: str | None) -> str:
-    """A small page: an HTML5 video on hls.js (vendored), its poster, a responsive 16:9 box.
-    With a token, hls.js adds it to every request the player makes (playlists, segments)."""
+    """A small page: the video on hls.js (vendored) behind Moviie's controls (quality menu,
+    captions, storyboard thumbnails on the seek bar), its poster, a responsive 16:9 box. With a
+    token, the player adds it to every request it makes (playlists, segments, thumbnails)."""
     urls = videos.playback_urls(video, public_url)
     assert urls is not None
     assert urls.hls is not None
-    assert urls.poster is not None
     suffix = f"?{urlencode({'token': token})}" if token else ""
-    config = json.dumps({"src": urls.hls + suffix, "token": token}).replace("</", "<\\/")
+    media = f"{public_url}/media/{video.id}"
+    config = {
+        "src": urls.hls + suffix,
+        "token": token,
+        "storyboard": None if video.audio_only else f"{media}/storyboard.vtt",
+        "subtitles": [],
+    }
+    # JSON inside <script>: "</" must not end the element early.
+    settings = json.dumps(config).replace("</", "<\\/")
+    poster = f' poster="{html.escape(urls.poster + suffix, quote=True)}"' if urls.poster else ""
+    kind = " mv-audio" if video.audio_only else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{html.escape(video.title or "Video")}</title>
-<style>html,body{{margin:0;height:100%;background:#000}}
-.box{{position:relative;width:100%;padding-top:56.25%}}
-video{{position:absolute;inset:0;width:100%;height:100%;background:#000}}</style>
-</head><body><div class="box">
-<video id="player" controls playsinline preload="metadata"
- poster="{html.escape(urls.poster + suffix, quote=True)}"></video></div>
+<link rel="stylesheet" href="/static/player/player.css">
+</head><body>
+<div class="mv{kind}" id="mv">
+<video id="player" playsinline preload="metadata" crossorigin="anonymous"{poster}></video>
+<div class="mv-bar">
+<button class="mv-play" type="button" aria-label="Play">▶</button>
+<span class="mv-time">0:00 / 0:00</span>
+<div class="mv-seek" role="slider" aria-label="Seek"><div class="mv-track">
+<div class="mv-buffered"></div><div class="mv-played"></div></div>
+<div class="mv-thumb"><span></span></div></div>
+<select class="mv-captions mv-hidden" aria-label="Captions"><option value="">CC off</option>
+</select>
+<select class="mv-quality mv-hidden" aria-label="Quality"></select>
+<button class="mv-mute" type="button" aria-label="Mute">🔊</button>
+<button class="mv-full" type="button" aria-label="Full screen">⛶</button>
+</div></div>
+<script type="application/json" id="mv-config">{settings}</script>
 <script src="/static/vendor/hls.js/hls.min.js"></script>
-<script>
-const config = {config};
-const video = document.getElementById("player");
-function withToken(url) {{
-  if (!config.token) return url;
-  const u = new URL(url, location.href);
-  u.searchParams.set("token", config.token);
-  return u.toString();
-}}
-if (window.Hls && Hls.isSupported()) {{
-  const hls = new Hls({{ xhrSetup: (xhr, url) => xhr.open("GET", withToken(url), true) }});
-  hls.loadSource(config.src);
-  hls.attachMedia(video);
-}} else if (video.canPlayType("application/vnd.apple.mpegurl")) {{
-  video.src = config.src;
-}}
-</script></body></html>
+<script src="/static/player/player.js"></script>
+</body></html>
 """

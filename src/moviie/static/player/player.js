@@ -1,0 +1,181 @@
+// Moviie's embed player: hls.js (or the browser's own HLS) behind one bar of controls, with a
+// quality menu, captions, and storyboard thumbnails over the seek bar. The page gives its
+// settings as JSON in #mv-config: {src, token, poster, storyboard, subtitles: [{lang, label, url}]}.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("mv-config").textContent);
+  const root = document.getElementById("mv");
+  const video = document.getElementById("player");
+  const $ = (name) => root.querySelector(".mv-" + name);
+  const play = $("play"), time = $("time"), seek = $("seek"), played = $("played");
+  const buffered = $("buffered"), thumb = $("thumb"), quality = $("quality");
+  const captions = $("captions"), mute = $("mute"), full = $("full");
+
+  // Private videos: the token rides on every request the player makes.
+  function withToken(url) {
+    if (!config.token) return url;
+    const u = new URL(url, location.href);
+    u.searchParams.set("token", config.token);
+    return u.toString();
+  }
+
+  function clock(seconds) {
+    if (!isFinite(seconds)) seconds = 0;
+    const s = Math.floor(seconds % 60), m = Math.floor(seconds / 60) % 60;
+    const h = Math.floor(seconds / 3600);
+    const mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  // ---- source and quality menu
+  let hls = null;
+  if (window.Hls && Hls.isSupported()) {
+    hls = new Hls({ xhrSetup: (xhr, url) => xhr.open("GET", withToken(url), true) });
+    hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
+      const levels = data.levels.map((level, index) => ({ level, index }))
+        .filter(({ level }) => level.height > 0)
+        .sort((a, b) => b.level.height - a.level.height);
+      quality.innerHTML = "";
+      quality.add(new Option("Auto", "-1"));
+      for (const { level, index } of levels) {
+        quality.add(new Option(Math.min(level.width, level.height) + "p", String(index)));
+      }
+      quality.classList.toggle("mv-hidden", levels.length < 2);
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_event, data) => {
+      const level = hls.levels[data.level];
+      if (level && level.height) {
+        quality.options[0].text = "Auto (" + Math.min(level.width, level.height) + "p)";
+      }
+    });
+    hls.loadSource(config.src);
+    hls.attachMedia(video);
+  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = config.src; // the playlists carry the token on their URIs
+  }
+  quality.addEventListener("change", () => {
+    if (hls) hls.currentLevel = Number(quality.value);
+  });
+
+  // ---- captions
+  for (const track of config.subtitles || []) {
+    const element = document.createElement("track");
+    element.kind = "subtitles";
+    element.srclang = track.lang;
+    element.label = track.label || track.lang;
+    element.src = withToken(track.url);
+    video.appendChild(element);
+    captions.add(new Option(element.label, track.lang));
+  }
+  captions.classList.toggle("mv-hidden", !(config.subtitles || []).length);
+  captions.addEventListener("change", () => {
+    for (const track of video.textTracks) {
+      track.mode = track.language === captions.value ? "showing" : "disabled";
+    }
+  });
+
+  // ---- storyboard thumbnails: WebVTT cues "start --> end" then "sprite#xywh=x,y,w,h"
+  let cues = [];
+  function seconds(stamp) {
+    return stamp.split(":").reduce((total, part) => total * 60 + parseFloat(part), 0);
+  }
+  if (config.storyboard) {
+    fetch(withToken(config.storyboard)).then((r) => (r.ok ? r.text() : "")).then((text) => {
+      const base = new URL(config.storyboard, location.href);
+      const blocks = text.split(/\r?\n\r?\n/);
+      for (const block of blocks) {
+        const lines = block.trim().split(/\r?\n/);
+        const timing = lines.findIndex((line) => line.includes("-->"));
+        if (timing < 0 || !lines[timing + 1]) continue;
+        const [start, end] = lines[timing].split("-->").map((s) => seconds(s.trim()));
+        const [file, hash] = lines[timing + 1].split("#xywh=");
+        if (!hash) continue;
+        const [x, y, w, h] = hash.split(",").map(Number);
+        cues.push({ start, end, url: withToken(new URL(file, base).toString()), x, y, w, h });
+      }
+    }).catch(() => { cues = []; });
+  }
+
+  function cueAt(t) {
+    return cues.find((cue) => t >= cue.start && t < cue.end) || cues[cues.length - 1];
+  }
+
+  // ---- seek bar
+  function fraction(event) {
+    const box = seek.getBoundingClientRect();
+    return Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+  }
+  function preview(event) {
+    if (!cues.length || !isFinite(video.duration)) return;
+    const f = fraction(event), cue = cueAt(f * video.duration);
+    if (!cue) return;
+    thumb.style.width = cue.w + "px";
+    thumb.style.height = cue.h + "px";
+    thumb.style.backgroundImage = 'url("' + cue.url + '")';
+    thumb.style.backgroundPosition = -cue.x + "px " + -cue.y + "px";
+    const box = seek.getBoundingClientRect();
+    const left = Math.min(box.width - cue.w / 2, Math.max(cue.w / 2, f * box.width));
+    thumb.style.left = left - cue.w / 2 - 2 + "px";
+    thumb.querySelector("span").textContent = clock(f * video.duration);
+    thumb.style.display = "block";
+  }
+  let dragging = false;
+  seek.addEventListener("pointerdown", (event) => {
+    dragging = true;
+    seek.setPointerCapture(event.pointerId);
+    video.currentTime = fraction(event) * (video.duration || 0);
+  });
+  seek.addEventListener("pointermove", (event) => {
+    preview(event);
+    if (dragging) video.currentTime = fraction(event) * (video.duration || 0);
+  });
+  seek.addEventListener("pointerup", () => { dragging = false; });
+  seek.addEventListener("pointerleave", () => { thumb.style.display = "none"; });
+
+  // ---- state shown on the bar
+  function render() {
+    const d = video.duration;
+    time.textContent = clock(video.currentTime) + " / " + clock(d);
+    played.style.width = (isFinite(d) && d ? (100 * video.currentTime) / d : 0) + "%";
+    const b = video.buffered;
+    buffered.style.width = (b.length && d ? (100 * b.end(b.length - 1)) / d : 0) + "%";
+    play.textContent = video.paused ? "▶" : "❚❚";
+    play.setAttribute("aria-label", video.paused ? "Play" : "Pause");
+    mute.textContent = video.muted || video.volume === 0 ? "🔇" : "🔊";
+    root.classList.toggle("mv-playing", !video.paused);
+  }
+  for (const name of ["timeupdate", "durationchange", "progress", "play", "pause",
+    "volumechange", "loadedmetadata"]) {
+    video.addEventListener(name, render);
+  }
+
+  function toggle() { if (video.paused) video.play(); else video.pause(); }
+  play.addEventListener("click", toggle);
+  video.addEventListener("click", toggle);
+  mute.addEventListener("click", () => { video.muted = !video.muted; });
+  full.addEventListener("click", () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else root.requestFullscreen();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.target instanceof HTMLSelectElement) return;
+    const keys = {
+      " ": toggle, k: toggle, m: () => { video.muted = !video.muted; },
+      f: () => full.click(),
+      ArrowLeft: () => { video.currentTime = Math.max(0, video.currentTime - 5); },
+      ArrowRight: () => { video.currentTime = video.currentTime + 5; },
+    };
+    if (keys[event.key]) { event.preventDefault(); keys[event.key](); }
+  });
+
+  // The bar fades while playing and the pointer rests.
+  let idle = 0;
+  root.addEventListener("pointermove", () => {
+    root.classList.remove("mv-idle");
+    clearTimeout(idle);
+    idle = setTimeout(() => root.classList.add("mv-idle"), 2500);
+  });
+
+  render();
+  window.moviie = { video, hls };
+})();
