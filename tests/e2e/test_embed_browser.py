@@ -67,7 +67,7 @@ def _use_the_controls(page: Page, screenshot: Path) -> None:
     assert page.evaluate("window.moviie.hls.autoLevelEnabled") is False
     box = page.locator(".mv-seek").bounding_box()
     assert box is not None
-    page.wait_for_function("document.querySelector('.mv-play').textContent !== '▶'")
+    assert page.get_attribute(".mv-play", "aria-label") == "Pause"
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     thumb = page.locator(".mv-thumb")
     thumb.wait_for(state="visible", timeout=10_000)

@@ -95,6 +95,10 @@ async def test_every_kind_of_source_becomes_a_playable_ladder(
                 assert done["playback"]["poster"] is None
                 poster = await client.get(f"/media/{video_id}/poster.jpg")
                 assert poster.status_code == 404
+                page = await client.get(f"/embed/{video_id}")
+                assert page.status_code == 200
+                assert '"storyboard": null' in page.text
+                assert "poster=" not in page.text
             if name == "vfr":
                 await _check_segments_are_two_seconds(client, done)
 

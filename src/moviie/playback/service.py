@@ -93,7 +93,7 @@ def embed_page(video: Video, public_url: str, token: str | None) -> str:
 <div class="mv{kind}" id="mv">
 <video id="player" playsinline preload="metadata" crossorigin="anonymous"{poster}></video>
 <div class="mv-bar">
-<button class="mv-play" type="button" aria-label="Play">▶</button>
+<button class="mv-play" type="button" aria-label="Play"></button>
 <span class="mv-time">0:00 / 0:00</span>
 <div class="mv-seek" role="slider" aria-label="Seek"><div class="mv-track">
 <div class="mv-buffered"></div><div class="mv-played"></div></div>
@@ -101,8 +101,8 @@ def embed_page(video: Video, public_url: str, token: str | None) -> str:
 <select class="mv-captions mv-hidden" aria-label="Captions"><option value="">CC off</option>
 </select>
 <select class="mv-quality mv-hidden" aria-label="Quality"></select>
-<button class="mv-mute" type="button" aria-label="Mute">🔊</button>
-<button class="mv-full" type="button" aria-label="Full screen">⛶</button>
+<button class="mv-mute" type="button" aria-label="Mute"></button>
+<button class="mv-full" type="button" aria-label="Full screen"></button>
 </div></div>
 <script type="application/json" id="mv-config">{settings}</script>
 <script src="/static/vendor/hls.js/hls.min.js"></script>

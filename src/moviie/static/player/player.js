@@ -19,6 +19,23 @@
     return u.toString();
   }
 
+  // Icons as inline SVG: no icon font, no emoji (absent from many systems' fonts).
+  const ICONS = {
+    play: "M8 5v14l11-7z",
+    pause: "M6 5h4v14H6zm8 0h4v14h-4z",
+    sound: "M3 9v6h4l5 5V4L7 9H3zm13.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4z",
+    muted: "M3 9v6h4l5 5V4L7 9H3zm13.6 3 2.7-2.7-1.4-1.4-2.7 2.7-2.7-2.7-1.4 1.4 2.7 2.7" +
+      "-2.7 2.7 1.4 1.4 2.7-2.7 2.7 2.7 1.4-1.4z",
+    full: "M7 14H5v5h5v-2H7v-3zm-2-4h2V7h3V5H5v5zm12 7h-3v2h5v-5h-2v3zM14 5v2h3v3h2V5h-5z",
+  };
+  function icon(button, name, label) {
+    if (button.dataset.icon === name) return;
+    button.dataset.icon = name;
+    button.setAttribute("aria-label", label);
+    button.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" fill="currentColor"' +
+      ' aria-hidden="true"><path d="' + ICONS[name] + '"/></svg>';
+  }
+
   function clock(seconds) {
     if (!isFinite(seconds)) seconds = 0;
     const s = Math.floor(seconds % 60), m = Math.floor(seconds / 60) % 60;
@@ -139,9 +156,9 @@
     played.style.width = (isFinite(d) && d ? (100 * video.currentTime) / d : 0) + "%";
     const b = video.buffered;
     buffered.style.width = (b.length && d ? (100 * b.end(b.length - 1)) / d : 0) + "%";
-    play.textContent = video.paused ? "▶" : "❚❚";
-    play.setAttribute("aria-label", video.paused ? "Play" : "Pause");
-    mute.textContent = video.muted || video.volume === 0 ? "🔇" : "🔊";
+    icon(play, video.paused ? "play" : "pause", video.paused ? "Play" : "Pause");
+    const silent = video.muted || video.volume === 0;
+    icon(mute, silent ? "muted" : "sound", silent ? "Unmute" : "Mute");
     root.classList.toggle("mv-playing", !video.paused);
   }
   for (const name of ["timeupdate", "durationchange", "progress", "play", "pause",
@@ -176,6 +193,7 @@
     idle = setTimeout(() => root.classList.add("mv-idle"), 2500);
   });
 
+  icon(full, "full", "Full screen");
   render();
   window.moviie = { video, hls };
 })();
