@@ -74,7 +74,7 @@ def embed_page(video: Video, public_url: str, token: str | None) -> str:
     assert urls.hls is not None
     suffix = f"?{urlencode({'token': token})}" if token else ""
     media = f"{public_url}/media/{video.id}"
-    config = {
+    config: dict[str, object] = {
         "src": urls.hls + suffix,
         "token": token,
         "storyboard": None if video.audio_only else f"{media}/storyboard.vtt",
