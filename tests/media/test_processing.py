@@ -104,6 +104,10 @@ async def _check_playback(client: httpx.AsyncClient, video: dict[str, Any]) -> N
     assert whole.status_code == 200
     assert whole.headers["content-type"] == "video/iso.segment"
     assert whole.headers["cache-control"] == "public, max-age=31536000, immutable"
+    head = await client.head(segment_path)
+    assert head.status_code == 200
+    assert head.headers["content-length"] == str(len(whole.content))
+    assert head.content == b""
     part = await client.get(segment_path, headers={"Range": "bytes=10-19"})
     assert part.status_code == 206
     assert part.content == whole.content[10:20]

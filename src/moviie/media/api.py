@@ -72,7 +72,9 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-@router.get("/media/{video_id}/{media_path:path}", include_in_schema=False)
+@router.api_route(
+    "/media/{video_id}/{media_path:path}", methods=["GET", "HEAD"], include_in_schema=False
+)
 async def media_file(
     video_id: Annotated[str, Path(max_length=64)],
     media_path: str,
@@ -120,6 +122,8 @@ async def media_file(
     if span is not None:
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+    if request.method == "HEAD":  # what a GET would answer, without the bytes (none counted)
+        return Response(status_code=status, media_type=media_type, headers=headers)
     chunks = storage.get_range(key) if span is None else storage.get_range(key, start, end)
     return StreamingResponse(
         _metered(chunks, meter, video.account_id, video.id),
