@@ -33,6 +33,7 @@ from moviie.uploads.api import router as uploads_router
 from moviie.uploads.service import UploadContext
 from moviie.usage.meter import BandwidthMeter
 from moviie.videos.api import router as videos_router
+from moviie.webhooks.api import router as webhooks_router
 from moviie.worker import WorkerProcess
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.include_router(uploads_router)
     app.include_router(signing_keys_router)
     app.include_router(media_router)
+    app.include_router(webhooks_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -30,11 +30,16 @@ class Settings(BaseSettings):
     webhook_retry_base_s: float = Field(60, gt=0)
     webhook_timeout_s: float = Field(10, gt=0)
     webhooks_allow_private: bool = False
+    # Deliveries in flight per worker, and per endpoint per worker (a slow endpoint holds at
+    # most that many, never the whole worker).
+    webhook_concurrency: int = Field(32, ge=1)
+    webhook_endpoint_concurrency: int = Field(4, ge=1)
     upload_url_ttl_s: int = Field(86400, ge=60)
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
     max_duration_s: float = Field(6 * 3600, gt=0)
     s3_endpoint_url: str | None = None
-    # Signs upload URLs; generated into the data directory when unset (set it on multi-node setups).
+    # Signs upload URLs and seals webhook secrets; generated into the data directory when unset
+    # (set it on multi-node setups: every process must share it).
     secret_key: SecretStr | None = None
     ingest_allow_private: bool = False
     ingest_timeout_s: float = Field(3600, gt=0)

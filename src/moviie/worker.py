@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx
 from dbos import DBOS
 
 from moviie.config import Settings
@@ -21,14 +22,23 @@ from moviie.jobs.runtime import JobRuntime, set_runtime
 from moviie.log import get_logger
 from moviie.maintenance import tasks as maintenance_tasks
 from moviie.media import tasks as media_tasks
+from moviie.net.guard import guarded_client
 from moviie.storage.base import Storage
 from moviie.storage.factory import open_storage
 from moviie.uploads import ingest as ingest_tasks
 from moviie.uploads import tasks as upload_tasks
 from moviie.videos import tasks as video_tasks
+from moviie.webhooks import tasks as webhook_tasks
 
 # Every workflow must be registered before the engine launches: importing the modules does it.
-WORKFLOW_MODULES = (maintenance_tasks, media_tasks, video_tasks, ingest_tasks, upload_tasks)
+WORKFLOW_MODULES = (
+    maintenance_tasks,
+    media_tasks,
+    video_tasks,
+    ingest_tasks,
+    upload_tasks,
+    webhook_tasks,
+)
 
 log = get_logger("moviie.worker")
 
@@ -65,11 +75,29 @@ class WorkerProcess:
         self._owns_db = db is None
         self._owns_storage = storage is None
         self.jobs = JobClient(settings)
+        self.webhook_client = (
+            guarded_client(
+                allow_private=settings.webhooks_allow_private,
+                timeout=settings.webhook_timeout_s,
+                limits=httpx.Limits(
+                    max_connections=settings.webhook_concurrency,
+                    max_keepalive_connections=settings.webhook_concurrency,
+                ),
+            )
+            if "webhooks" in self.queues
+            else None
+        )
         self._beat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         set_runtime(
-            JobRuntime(settings=self.settings, db=self.db, storage=self.storage, jobs=self.jobs)
+            JobRuntime(
+                settings=self.settings,
+                db=self.db,
+                storage=self.storage,
+                jobs=self.jobs,
+                webhook_client=self.webhook_client,
+            )
         )
         await launch_engine(self.settings, self.queues)
         if "maintenance" in self.queues and self.settings.maintenance_schedules:
@@ -92,6 +120,8 @@ class WorkerProcess:
         loop.set_default_executor(own)
         set_runtime(None)
         self.jobs.close()
+        if self.webhook_client is not None:
+            await self.webhook_client.aclose()
         if self._owns_db:
             await self.db.dispose()
         if self._owns_storage:

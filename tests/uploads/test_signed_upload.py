@@ -20,8 +20,9 @@ from moviie.config import Settings
 from moviie.db.engine import Database
 from moviie.db.models import Account
 from moviie.plans.catalog import get_plan
+from moviie.server_secret import load_server_secret
 from moviie.uploads import api as uploads_api
-from moviie.uploads.signing import load_secret, signed_upload_url
+from moviie.uploads.signing import signed_upload_url
 from tests.conftest import bearer, make_account, make_settings
 from tests.http.test_errors import assert_problem
 
@@ -162,7 +163,7 @@ async def test_bad_signed_urls_are_403_and_store_nothing(
         response = await client.put(target, content=data)
         assert_problem(response, 403, "invalid_upload_signature")
 
-    secret = load_secret(settings)
+    secret = load_server_secret(settings)
     expired = signed_upload_url(
         secret, settings.resolved_public_url, upload_id, int(time.time()) - 10
     )

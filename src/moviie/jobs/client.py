@@ -14,15 +14,18 @@ from moviie.jobs.queues import APP_NAME, WORKFLOW_VERSION, QueueName
 from moviie.jobs.urls import system_database_url
 
 
-def workflow_name(fn: Callable[..., Any]) -> str:
-    return fn.__qualname__
+def workflow_name(fn: Callable[..., Any] | str) -> str:
+    return fn if isinstance(fn, str) else fn.__qualname__
 
 
 class JobClient:
     """Created once per process; connects on first use so API-only paths never pay for it."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._url = system_database_url(settings.resolved_database_url)
+    def __init__(self, settings: Settings | None = None, *, database_url: str | None = None):
+        url = database_url or (settings.resolved_database_url if settings else None)
+        if url is None:
+            raise ValueError("JobClient needs settings or a database URL")
+        self._url = system_database_url(url)
         self._client: DBOSClient | None = None
 
     @property
@@ -37,18 +40,26 @@ class JobClient:
         self,
         session: AsyncSession,
         queue: QueueName,
-        fn: Callable[..., Any],
+        fn: Callable[..., Any] | str,
         *args: Any,
         job_id: str,
+        partition_key: str | None = None,
+        delay_s: float | None = None,
     ) -> None:
-        """Enqueue `fn(*args)` on `queue` as part of `session`'s transaction: it runs only if the
-        transaction commits, and at most once per `job_id`."""
+        """Enqueue `fn(*args)` (or the workflow of that name) on `queue` as part of `session`'s
+        transaction: it runs only if the transaction commits, at most once per `job_id`, not
+        before `delay_s` (a durable delay: no worker holds it meanwhile), and on a partitioned
+        queue within its partition's limits."""
         options: Any = {
             "queue_name": queue,
             "workflow_name": workflow_name(fn),
             "workflow_id": job_id,
             "app_version": WORKFLOW_VERSION,
         }
+        if partition_key is not None:
+            options["queue_partition_key"] = partition_key
+        if delay_s is not None and delay_s > 0:
+            options["delay_seconds"] = delay_s
 
         def enqueue(sync_session: Session) -> None:
             self.client.enqueue_in_transaction(sync_session.connection(), options, *args)
@@ -59,3 +70,16 @@ class JobClient:
         if self._client is not None:
             self._client.destroy()
             self._client = None
+
+
+_shared: dict[str, JobClient] = {}
+
+
+def job_client_for(session: AsyncSession) -> JobClient:
+    """The process's client for the database `session` talks to: code deep in a transaction
+    (an event's webhook fan-out) enqueues without a client being handed down to it."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    client = _shared.get(url)
+    if client is None:
+        client = _shared[url] = JobClient(database_url=url)
+    return client

@@ -42,6 +42,14 @@ async def launch_engine(settings: Settings, queues: Sequence[str]) -> None:
         DBOS.destroy(destroy_registry=False)  # a half-launched engine would refuse the next launch
         raise
     for name in QUEUES:
+        if name == "webhooks":  # partitioned by endpoint: a slow one never holds every slot
+            await DBOS.register_queue_async(
+                name,
+                polling_interval_sec=settings.queue_polling_interval_s,
+                worker_concurrency=settings.webhook_concurrency,
+                partition_worker_concurrency=settings.webhook_endpoint_concurrency,
+            )
+            continue
         await DBOS.register_queue_async(
             name,
             polling_interval_sec=settings.queue_polling_interval_s,

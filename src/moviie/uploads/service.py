@@ -21,9 +21,10 @@ from moviie.ids import new_id
 from moviie.jobs.client import JobClient
 from moviie.media.source import source_key
 from moviie.media.tasks import process_video
+from moviie.server_secret import load_server_secret
 from moviie.storage.base import Storage
 from moviie.storage.keys import video_prefix
-from moviie.uploads.signing import load_secret, signed_upload_url
+from moviie.uploads.signing import signed_upload_url
 from moviie.uploads.staging import StagingArea
 from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
@@ -67,7 +68,7 @@ class UploadContext:
             storage=storage,
             staging=StagingArea.for_data_dir(settings.data_dir),
             jobs=jobs,
-            secret=load_secret(settings),
+            secret=load_server_secret(settings),
         )
 
     @property

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-from moviie.config import Settings
 from moviie.errors import MoviieError
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -27,19 +23,6 @@ class UploadUrlExpired(MoviieError):
     status = 403
     code = "upload_url_expired"
     title = "This upload URL has expired"
-
-
-def load_secret(settings: Settings) -> bytes:
-    """`MOVIIE_SECRET_KEY`, else a key generated once into the data directory (mode 0600)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    path = Path(settings.data_dir) / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
 
 
 def _mac(secret: bytes, upload_id: str, expires: int) -> str:

@@ -10,6 +10,7 @@ from moviie.db.models.idempotency_record import IdempotencyRecord
 from moviie.db.models.signing_key import SigningKey
 from moviie.db.models.upload import Upload
 from moviie.db.models.video import Video, VideoTag
+from moviie.db.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from moviie.db.models.worker import Worker
 
 __all__ = [
@@ -25,5 +26,8 @@ __all__ = [
     "Upload",
     "Video",
     "VideoTag",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Worker",
 ]

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from moviie.schemas import RequestModel
+from moviie.webhooks.catalog import EVENT_NAMES
+
+DeliveryStatus = Literal["pending", "retrying", "succeeded", "failed"]
+
+
+def _check_events(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if value == ["*"]:
+        return value
+    unknown = sorted(set(value) - EVENT_NAMES)
+    if unknown:
+        raise ValueError(
+            f"unknown event types: {', '.join(unknown)} (see /v1/webhooks/event-types)"
+        )
+    if not value:
+        raise ValueError('subscribe to at least one event type, or ["*"] for all')
+    return sorted(set(value))
+
+
+class EndpointCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"url": "https://api.example.com/moviie", "events": ["video.ready"]}]
+        }
+    )
+
+    url: AnyHttpUrl = Field(description="A public http(s) URL; redirects are not followed.")
+    events: list[str] = Field(
+        default_factory=lambda: ["*"], max_length=100, description='Event types, or ["*"].'
+    )
+    description: str = Field(default="", max_length=500)
+
+    _events = field_validator("events")(_check_events)
+
+
+class EndpointUpdate(RequestModel):
+    url: AnyHttpUrl | None = None
+    events: list[str] | None = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool | None = Field(default=None, description="Re-enabling clears the reason.")
+
+    _events = field_validator("events")(_check_events)
+
+
+class EndpointOut(BaseModel):
+    id: str
+    url: str
+    description: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None = Field(
+        description="`gone` (it answered 410), `failing_for_5_days`, or `manual`."
+    )
+    failing_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EndpointWithSecret(EndpointOut):
+    secret: str = Field(description="`whsec_...`: shown now only. Verify deliveries with it.")
+
+
+class RotatedSecret(BaseModel):
+    secret: str
+    previous_secret_expires_at: datetime = Field(
+        description="Until then the old secret signs too (two signatures per header)."
+    )
+
+
+class AttemptOut(BaseModel):
+    number: int
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None = Field(
+        description="`timeout`, `connect_error`, `target_not_allowed`, `redirect`, `http_error`, "
+        "`endpoint_disabled`, or null on a 2xx."
+    )
+    response_excerpt: str = Field(description="The first 1 KB of the receiver's answer.")
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    status: DeliveryStatus
+    attempts: list[AttemptOut]
+    next_attempt_at: datetime | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ReplayIn(RequestModel):
+    since: datetime = Field(description="Events created at or after this time...")
+    until: datetime | None = Field(default=None, description="...and before this one (now).")
+
+
+class ReplayOut(BaseModel):
+    replayed: int = Field(description="How many failed events got a new delivery.")
+    deliveries: list[str]
+
+
+class EventTypeOut(BaseModel):
+    name: str
+    description: str
+    example: dict[str, Any]
+
+
+class EventOut(BaseModel):
+    id: str
+    event: str
+    created_at: datetime
+    data: dict[str, Any]
