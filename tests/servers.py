@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -113,3 +115,13 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+def create_account(env: dict[str, str], name: str) -> dict[str, Any]:
+    """`moviie accounts create --json` for a fresh email: the account and its two keys."""
+    made = run_moviie(
+        ["accounts", "create", "--email", f"{name}@example.test", "--name", name, "--json"], env
+    )
+    assert made.returncode == 0, made.stderr
+    created: dict[str, Any] = json.loads(made.stdout)
+    return created

@@ -3,7 +3,6 @@ private one plays with a token and shows nothing without it."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.media.clips import video
-from tests.servers import moviie_env, moviie_server, run_moviie
+from tests.servers import create_account, moviie_env, moviie_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -82,19 +81,7 @@ def _use_the_controls(page: Page, screenshot: Path) -> None:
 
 def test_the_embed_page_plays_public_and_private_videos(database_url: str, tmp_path: Path) -> None:
     env = moviie_env(database_url, tmp_path / "data", MOVIIE_QUEUE_POLLING_INTERVAL_S="0.1")
-    made = run_moviie(
-        [
-            "accounts",
-            "create",
-            "--email",
-            f"b-{tmp_path.name}@example.test",
-            "--name",
-            "B",
-            "--json",
-        ],
-        env,
-    )
-    key = json.loads(made.stdout)["private_key"]
+    key = create_account(env, f"b-{tmp_path.name}")["private_key"]
     clip = video(tmp_path / "clip.mp4", size="1280x720", seconds=6)
     with moviie_server("serve", env, tmp_path / "serve.log") as base, sync_playwright() as pw:
         public_id = _ready(base, key, clip)

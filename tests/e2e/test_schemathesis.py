@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.servers import moviie_env, moviie_server, run_moviie
+from tests.servers import create_account, moviie_env, moviie_server
 
 pytestmark = pytest.mark.slow
 
@@ -17,20 +16,7 @@ pytestmark = pytest.mark.slow
 def test_generated_requests_never_get_a_server_error(database_url: str, tmp_path: Path) -> None:
     # A fuzzer is a flood by design: the budget must not turn its requests into 429s.
     env = moviie_env(database_url, tmp_path, MOVIIE_RATE_LIMIT_PER_MINUTE="1000000")
-    created = run_moviie(
-        [
-            "accounts",
-            "create",
-            "--email",
-            f"st-{tmp_path.name}@example.test",
-            "--name",
-            "ST",
-            "--json",
-        ],
-        env,
-    )
-    assert created.returncode == 0, created.stderr
-    key = json.loads(created.stdout)["private_key"]
+    key = create_account(env, f"s-{tmp_path.name}")["private_key"]
     with moviie_server("api", env, tmp_path / "server.log") as base_url:
         result = subprocess.run(
             [

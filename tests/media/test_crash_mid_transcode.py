@@ -5,7 +5,6 @@ the job over once the first one's heartbeat stops, and the video ends ready once
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import subprocess
 import time
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from moviie.db.engine import Database
 from moviie.db.models import Event
 from tests.media.clips import video
-from tests.servers import moviie_env, moviie_server, run_moviie, wait_for, worker
+from tests.servers import create_account, moviie_env, moviie_server, wait_for, worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -53,20 +52,7 @@ def test_a_killed_encode_finishes_once_on_another_worker(database_url: str, tmp_
         MOVIIE_WORKER_DEAD_AFTER_S="3",
         MOVIIE_MAINTENANCE_SCHEDULES="false",
     )
-    made = run_moviie(
-        [
-            "accounts",
-            "create",
-            "--email",
-            f"k-{tmp_path.name}@example.test",
-            "--name",
-            "K",
-            "--json",
-        ],
-        env,
-    )
-    assert made.returncode == 0, made.stderr
-    created = json.loads(made.stdout)
+    created = create_account(env, f"k-{tmp_path.name}")
     headers = {"Authorization": f"Bearer {created['private_key']}"}
     clip = video(tmp_path / "clip.mp4", size="1280x720", seconds=30)
     log = tmp_path / "workers.log"

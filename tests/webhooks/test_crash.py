@@ -1,0 +1,56 @@
+"""SIGKILL of the worker while a delivery waits for its next attempt: the attempt still comes,
+at its planned time, once (the wait is a delayed job in the database, not a sleeping worker)."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import create_account, moviie_env, moviie_server, worker
+from tests.webhooks.receiver import Answer, Receiver
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+BASE_S = 4.0
+
+
+def test_a_killed_worker_still_makes_the_next_attempt_on_time_once(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    env = moviie_env(
+        database_url,
+        tmp_path / "data",
+        MOVIIE_QUEUE_POLLING_INTERVAL_S="0.1",
+        MOVIIE_WORKER_HEARTBEAT_S="0.5",
+        MOVIIE_WORKER_DEAD_AFTER_S="2",
+        MOVIIE_MAINTENANCE_SCHEDULES="false",
+        MOVIIE_WEBHOOKS_ALLOW_PRIVATE="true",
+        MOVIIE_WEBHOOK_RETRY_BASE_S=str(BASE_S),
+    )
+    created = create_account(env, f"w-{tmp_path.name}")
+    headers = {"Authorization": f"Bearer {created['private_key']}"}
+    url = receiver.script("/hook", Answer(500), Answer(200))
+    log = tmp_path / "workers.log"
+    with moviie_server("api", env, tmp_path / "api.log") as base:
+        assert (
+            httpx.post(f"{base}/v1/webhooks", json={"url": url}, headers=headers).status_code == 201
+        )
+        with worker(env, "first", log, queues="webhooks") as first:
+            reserved = httpx.post(f"{base}/v1/videos/uploads/reserve", json={}, headers=headers)
+            assert reserved.status_code == 201
+            [attempt1] = receiver.wait_for("/hook", 1, timeout_s=30)
+            time.sleep(0.5)  # the failure is recorded and attempt 2 scheduled
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        time.sleep(1.0)
+        with worker(env, "second", log, queues="webhooks"):
+            _, attempt2 = receiver.wait_for("/hook", 2, timeout_s=30)
+            time.sleep(BASE_S + 1)  # room for a duplicate to show up
+        assert len(receiver.at("/hook")) == 2
+    assert attempt2.headers["X-Moviie-Attempt"] == "2"
+    assert attempt2.headers["webhook-id"] == attempt1.headers["webhook-id"]
+    gap = attempt2.at - attempt1.at
+    assert BASE_S <= gap < BASE_S + 2.5, gap  # at its planned time: base x 1^2 after the first
