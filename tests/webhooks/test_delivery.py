@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,9 +16,11 @@ from fastapi import FastAPI
 from standardwebhooks import Webhook
 
 from moviie.accounts.service import NewAccount
+from moviie.db.models import WebhookEndpoint
 from moviie.net.guard import guarded_client
 from moviie.webhooks.sender import post
 from tests.conftest import bearer, make_account
+from tests.media.clips import video
 from tests.webhooks.receiver import Answer, Received, Receiver
 
 pytestmark = pytest.mark.timeout(120)
@@ -285,3 +288,55 @@ async def test_the_connect_time_guard_refuses_what_resolves_private(receiver: Re
         result = await post(client, url, b"{}", {})
     assert result.error == "target_not_allowed"
     assert receiver.at("/guarded") == []
+
+
+async def test_an_endpoint_failing_for_five_days_is_disabled(
+    hooks_app: FastAPI, hooks_client: httpx.AsyncClient, account: NewAccount, receiver: Receiver
+) -> None:
+    key = account.private_key
+    broken = await _endpoint(hooks_client, key, receiver.script("/broken", Answer(500)))
+    watcher = await _endpoint(hooks_client, key, receiver.script("/w"), ["webhook.disabled"])
+    async with hooks_app.state.db.transaction() as session:
+        row = await session.get(WebhookEndpoint, broken["id"])
+        assert row is not None
+        row.failing_since = datetime.now(UTC) - timedelta(days=5, minutes=1)
+    await _new_video(hooks_client, key)
+    [notice] = await receiver.arrived("/w", 1)
+    assert notice.json["data"]["reason"] == "failing_for_5_days"
+    state = (await hooks_client.get(f"/v1/webhooks/{broken['id']}", headers=bearer(key))).json()
+    assert (state["enabled"], state["disabled_reason"]) == (False, "failing_for_5_days")
+    await asyncio.sleep(1.0)
+    assert len(receiver.at("/broken")) == 1  # no retries once disabled
+    [delivery] = await _delivery_log(hooks_client, key, broken["id"])
+    assert delivery["status"] == "failed"
+    assert watcher["id"]
+
+    # A success clears the clock: re-enabled, it starts afresh.
+    receiver.script("/broken", Answer(200))
+    enabled = await hooks_client.patch(
+        f"/v1/webhooks/{broken['id']}", json={"enabled": True}, headers=bearer(key)
+    )
+    assert enabled.json()["failing_since"] is None
+
+
+async def test_video_ready_arrives_with_what_a_backend_needs(
+    hooks_client: httpx.AsyncClient, account: NewAccount, receiver: Receiver, tmp_path: Path
+) -> None:
+    key = account.private_key
+    hook = await _endpoint(hooks_client, key, receiver.script("/ready"), ["video.ready"])
+    clip = video(tmp_path / "c.mp4", size="320x240", seconds=1)
+    files = {"file": ("c.mp4", clip.read_bytes(), "video/mp4")}
+    made = await hooks_client.post(
+        "/v1/videos", headers=bearer(key), files=files, data={"reference_id": "ref-9"}
+    )
+    assert made.status_code == 201, made.text
+    [got] = await receiver.arrived("/ready", 1, timeout_s=60)
+    _verify_both_ways(got, hook["secret"])
+    data = got.json["data"]
+    assert (data["id"], data["reference_id"], data["status"]) == (
+        made.json()["id"],
+        "ref-9",
+        "ready",
+    )
+    assert data["embed"].endswith(f"/embed/{data['id']}")
+    assert data["playback"]["hls"].endswith("/hls/master.m3u8")
