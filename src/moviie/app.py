@@ -25,7 +25,7 @@ from moviie.http.openapi import build_openapi
 from moviie.http.problems import install_problem_handlers
 from moviie.http.ratelimit import RateLimiter
 from moviie.http.session import Session
-from moviie.jobs.client import JobClient
+from moviie.jobs.client import shared_job_client
 from moviie.media.api import router as media_router
 from moviie.playback.api import router as signing_keys_router
 from moviie.storage.factory import open_storage
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
         app.state.last_used = LastUsedRecorder(app.state.db)
         app.state.bandwidth = BandwidthMeter(app.state.db)
         app.state.bandwidth.start()
-        app.state.jobs = JobClient(settings)
+        app.state.jobs = shared_job_client(settings.resolved_database_url)
         storage = open_storage(settings)
         app.state.uploads = UploadContext.build(settings, storage, app.state.jobs)
         worker = (

@@ -15,7 +15,7 @@ from moviie.config import Settings
 from moviie.db.engine import Database
 from moviie.db.types import utcnow
 from moviie.jobs import heartbeat
-from moviie.jobs.client import JobClient
+from moviie.jobs.client import shared_job_client
 from moviie.jobs.engine import launch_engine, shutdown_engine
 from moviie.jobs.recovery import recover_workflows_of
 from moviie.jobs.runtime import JobRuntime, set_runtime
@@ -74,7 +74,7 @@ class WorkerProcess:
         self.storage = storage or open_storage(settings)
         self._owns_db = db is None
         self._owns_storage = storage is None
-        self.jobs = JobClient(settings)
+        self.jobs = shared_job_client(settings.resolved_database_url)
         self.webhook_client = (
             guarded_client(
                 allow_private=settings.webhooks_allow_private,

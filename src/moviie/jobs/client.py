@@ -75,11 +75,16 @@ class JobClient:
 _shared: dict[str, JobClient] = {}
 
 
-def job_client_for(session: AsyncSession) -> JobClient:
-    """The process's client for the database `session` talks to: code deep in a transaction
-    (an event's webhook fan-out) enqueues without a client being handed down to it."""
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
-    client = _shared.get(url)
+def shared_job_client(database_url: str) -> JobClient:
+    """One client per database per process, whoever asks (the app, a worker, an event's fan-out
+    deep in a transaction). Closing it only drops its connections: the next use reopens them."""
+    key = system_database_url(database_url)
+    client = _shared.get(key)
     if client is None:
-        client = _shared[url] = JobClient(database_url=url)
+        client = _shared[key] = JobClient(database_url=database_url)
     return client
+
+
+def job_client_for(session: AsyncSession) -> JobClient:
+    """The process's client for the database `session` talks to."""
+    return shared_job_client(session.get_bind().engine.url.render_as_string(hide_password=False))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
@@ -101,8 +101,13 @@ class DeliveryOut(BaseModel):
 
 
 class ReplayIn(RequestModel):
-    since: datetime = Field(description="Events created at or after this time...")
+    since: datetime = Field(description="Events created at or after this time (UTC if no zone)...")
     until: datetime | None = Field(default=None, description="...and before this one (now).")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class ReplayOut(BaseModel):
