@@ -73,6 +73,10 @@ def _schema_example(spec: dict[str, Any], schema: dict[str, Any]) -> Any:
             item = _schema_example(spec, props["data"].get("items", {}))
             if item is not None:
                 return {"data": [item], "has_more": False, "next_cursor": None}
+    if schema.get("type") == "array":
+        item = _schema_example(spec, schema.get("items", {}))
+        if item is not None:
+            return [item]
     return None
 
 

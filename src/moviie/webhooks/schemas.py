@@ -51,7 +51,51 @@ class EndpointUpdate(RequestModel):
     _events = field_validator("events")(_check_events)
 
 
+_ENDPOINT: dict[str, Any] = {
+    "id": "whe_01jeq3v5m3f6a9b1c2d3e4f5g8",
+    "url": "https://api.example.com/moviie",
+    "description": "production",
+    "events": ["video.failed", "video.ready"],
+    "enabled": True,
+    "disabled_reason": None,
+    "failing_since": None,
+    "created_at": "2026-12-04T10:00:00Z",
+    "updated_at": "2026-12-04T10:00:00Z",
+}
+_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 (a documentation example)
+_DELIVERY: dict[str, Any] = {
+    "id": "dlv_01jeq3v5m3f6a9b1c2d3e4f5g9",
+    "endpoint_id": _ENDPOINT["id"],
+    "event_id": "evt_01jeq3v5m3f6a9b1c2d3e4f5ga",
+    "event_type": "video.ready",
+    "status": "succeeded",
+    "attempts": [
+        {
+            "number": 1,
+            "started_at": "2026-12-04T10:00:01Z",
+            "duration_ms": 840,
+            "status_code": 503,
+            "error": "http_error",
+            "response_excerpt": "upstream unavailable",
+        },
+        {
+            "number": 2,
+            "started_at": "2026-12-04T10:01:02Z",
+            "duration_ms": 95,
+            "status_code": 200,
+            "error": None,
+            "response_excerpt": "ok",
+        },
+    ],
+    "next_attempt_at": None,
+    "created_at": "2026-12-04T10:00:01Z",
+    "finished_at": "2026-12-04T10:01:02Z",
+}
+
+
 class EndpointOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ENDPOINT]})
+
     id: str
     url: str
     description: str
@@ -66,10 +110,18 @@ class EndpointOut(BaseModel):
 
 
 class EndpointWithSecret(EndpointOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_ENDPOINT, "secret": _SECRET}]})
+
     secret: str = Field(description="`whsec_...`: shown now only. Verify deliveries with it.")
 
 
 class RotatedSecret(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"secret": _SECRET, "previous_secret_expires_at": "2026-12-05T10:00:00Z"}]
+        }
+    )
+
     secret: str
     previous_secret_expires_at: datetime = Field(
         description="Until then the old secret signs too (two signatures per header)."
@@ -89,6 +141,8 @@ class AttemptOut(BaseModel):
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_DELIVERY]})
+
     id: str
     endpoint_id: str
     event_id: str
@@ -111,17 +165,46 @@ class ReplayIn(RequestModel):
 
 
 class ReplayOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"replayed": 1, "deliveries": [_DELIVERY["id"]]}]}
+    )
+
     replayed: int = Field(description="How many failed events got a new delivery.")
     deliveries: list[str]
 
 
 class EventTypeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "video.ready",
+                    "description": "The video plays.",
+                    "example": {"id": "vid_01jeq3v5m3f6a9b1c2d3e4f5g6", "status": "ready"},
+                }
+            ]
+        }
+    )
+
     name: str
     description: str
     example: dict[str, Any]
 
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "evt_01jeq3v5m3f6a9b1c2d3e4f5ga",
+                    "event": "video.ready",
+                    "created_at": "2026-12-04T10:00:00Z",
+                    "data": {"id": "vid_01jeq3v5m3f6a9b1c2d3e4f5g6", "status": "ready"},
+                }
+            ]
+        }
+    )
+
     id: str
     event: str
     created_at: datetime
