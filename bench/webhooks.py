@@ -2,45 +2,53 @@
 payloads to the same local receiver.
 
     .venv/bin/python bench/webhooks.py [--database sqlite|postgresql] [--events 5000]
-                                       [--endpoints 4] [--poll 0.02]
+                                       [--endpoints 4] [--poll 0.02] [--rate 10]
 
 It creates a fresh database (a SQLite file in a temp data dir, or a new PostgreSQL database on
-`MOVIIE_BENCH_PG_URL` as bench/api.py does), runs `python -m moviie migrate`, creates
-`--endpoints` accounts with one endpoint each (`events: ["*"]`, `create_endpoint`), all pointing
-at one receiver, and emits events with `moviie.events.service.emit_event` (type
-`video.updated`, a small `data` dict) round-robin over the accounts, so each event makes exactly
-one delivery and the deliveries spread over the endpoints. The webhooks queue is partitioned by
-endpoint and one worker runs at most `MOVIIE_WEBHOOK_ENDPOINT_CONCURRENCY` (4) deliveries per
-endpoint and `MOVIIE_WEBHOOK_CONCURRENCY` (32) in all, so `--endpoints` sets how much of the
-worker's concurrency is reachable; the run prints that cap.
+`MOVIIE_BENCH_PG_URL`, as bench/api.py does), runs `python -m moviie migrate`, and creates
+`--endpoints` accounts with one endpoint each (`create_endpoint`, `events: ["*"]`), all on one
+receiver. Events are emitted with `moviie.events.service.emit_event` (type `video.updated`, a
+small `data` dict) round-robin over the accounts, so each event makes exactly one delivery and
+the deliveries spread over the endpoints. The webhooks queue is partitioned by endpoint: one
+worker runs at most `MOVIIE_WEBHOOK_ENDPOINT_CONCURRENCY` (4) deliveries per endpoint and
+`MOVIIE_WEBHOOK_CONCURRENCY` (32) in all, so `--endpoints` sets how many can be in flight; the
+run prints that cap.
 
 The receiver is a minimal ASGI app under uvicorn (uvloop and httptools when importable) in its
-own process, on a free 127.0.0.1 port. It answers 200 at once and records, for every POST, the
-`webhook-id` header (the event id), `X-Moviie-Delivery` and `time.time()` at arrival. The worker
+own process, on a free 127.0.0.1 port. It answers 200 at once and records, for each POST, the
+`webhook-id` header (the event id), `X-Moviie-Delivery` and `time.time()` on arrival. The worker
 is `python -m moviie worker --queues webhooks` with `MOVIIE_QUEUE_POLLING_INTERVAL_S=--poll`
-(Moviie's default is 1 s), `MOVIIE_WEBHOOKS_ALLOW_PRIVATE=true`, log level WARNING.
+(Moviie's default is 1 s), `MOVIIE_WEBHOOKS_ALLOW_PRIVATE=true` and log level WARNING.
 
-1. latency: one worker running, `--latency-events` (200) events at `--rate` (50/s), one event
-   per transaction, after 20 warm-up events. Latency is the receiver's arrival time minus the
-   event's `created_at` (set in `emit_event`, before the commit): p50 and p99, target
-   p50 < 100 ms. From the engine's own records (`workflow_status`, `operation_outputs`) it
-   splits the median into emit -> commit, commit -> claimed by the queue poller, claimed -> step
-   start, step start -> received, and shows what follows the POST (recording the attempt).
-2. throughput: with no worker running, `--events` (5000) events are emitted in transactions of
-   `--batch` (200). Then:
-   * bare: a subprocess runs one `httpx.AsyncClient` (asyncio, as the worker) with
-     `--bare-concurrency` (the worker's concurrency, 32) coroutines POSTing those events: for
-     each, the body from `moviie.webhooks.sender.payload`, `base_headers`, the signature headers
-     from `moviie.webhooks.signing.signature_headers` with the endpoint's secret and the
-     delivery's `X-Moviie-*` headers, built in the loop, to the same receiver;
-   * moviie: one worker is started and the bench waits until the receiver has every event.
-   Both rates are the receiver's first -> last arrival (so the worker's start-up is left out;
-   it is shown separately). It prints deliveries/s, the ratio moviie/bare (target >= 0.5),
-   the worker's CPU time per delivery, and how the queue poller claimed the work.
+1. latency: one worker runs. After 20 warm-up events and 2 s idle (its CPU is sampled), the
+   bench emits `--latency-events` (200) events at `--rate` (10/s), one per transaction. The
+   latency is the receiver's arrival time minus the event's `created_at` (set by `emit_event`
+   before the commit), p50 and p99; the target is p50 < 100 ms. The rate stays below what one
+   worker delivers, so this is the engine's latency and not a backlog's (a warning is printed
+   when the worker falls behind). The engine's own records (`operation_outputs` in ms,
+   `workflow_status` in ms on PostgreSQL but whole seconds on SQLite) split it into spans: emit
+   -> commit, commit -> claimed by the queue poller, claimed -> step start, step start -> POST
+   received, and what follows the POST (recording the attempt, the workflow's end).
+2. throughput: with no worker running, `--events` (5000) events are emitted, `--batch` (200)
+   per transaction. Then:
+   * bare: a subprocess runs one `httpx.AsyncClient` on plain asyncio (as the worker runs) with
+     `--bare-concurrency` coroutines (default: as many as the worker can have in flight). For
+     each pending delivery it builds the body with `moviie.webhooks.sender.payload`, the headers
+     with `base_headers`, `moviie.webhooks.signing.signature_headers` (the endpoint's secret)
+     and the delivery's `X-Moviie-*` headers, in the loop, and POSTs it to the same receiver;
+   * moviie: one worker starts, and the bench waits until the receiver has every event.
+   Both rates are (n - 1) / (first -> last arrival at the receiver), so the worker's start-up
+   is left out; it is shown on its own. The run prints deliveries/s, the ratio moviie/bare
+   (target >= 0.5), CPU per delivery of the worker, the bare loop and the receiver (and of the
+   local PostgreSQL server, with its transactions and rows per delivery from
+   `pg_stat_database`), and the engine's step times and claims.
+
+`--py-spy DIR` records the worker of the throughput run with py-spy (raw stacks into DIR) and
+prints its threads, the hottest Moviie and engine functions and leaf frames.
 
 A measurement, not a test: it exits 0 whatever the figures. It exits 1 when the setup fails or a
 process dies, and 130 on Ctrl-C. It always stops the receiver and the worker, removes its temp
-dir and drops its PostgreSQL database.
+dir (`--keep-tmp` keeps it) and drops its PostgreSQL database.
 
 Internal modes (used by the above, in subprocesses):
     bench/webhooks.py --receive PORT
@@ -72,6 +80,7 @@ LATENCY_TARGET_MS = 100.0  # p50, event emitted -> first attempt received
 THROUGHPUT_TARGET = 0.5  # moviie deliveries/s over the bare loop's
 EVENT_TYPE = "video.updated"
 WARMUP_EVENTS = 20
+IDLE_S = 2.0  # the idle worker's CPU is sampled this long
 HERE = Path(__file__).resolve()
 
 
@@ -608,6 +617,10 @@ def latency_phase(
         )
     time.sleep(0.5)
     receiver.reset()
+    # What the tuned polling costs when there is nothing to deliver.
+    cpu0 = cpu_seconds(worker.proc.pid)
+    time.sleep(IDLE_S)
+    idle_cpu = (cpu_seconds(worker.proc.pid) - cpu0) / IDLE_S
 
     emitted = asyncio.run(emit_paced(setup, args.latency_events, args.rate, offset=0))
     count, _ = wait_received(receiver, len(emitted), 60, worker)
@@ -626,7 +639,7 @@ def latency_phase(
     print(
         f"latency: {len(emitted)} events at {args.rate:g}/s ({len(emitted) / emit_span:.0f}/s "
         f"reached), one per transaction, after {WARMUP_EVENTS} warm-up events; worker ready "
-        f"{ready:.1f} s after spawn{missing}",
+        f"{ready:.1f} s after spawn{missing}; idle, it used {idle_cpu:.0%} of a core",
         flush=True,
     )
     print(
@@ -697,6 +710,21 @@ def rate_of(dump: list[tuple[str, str, float]]) -> Rate:
     return Rate(len(first), min(times), max(times), len(dump) - len(first))
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every local `postgres` process (the server the benchmark talks to, when
+    it is local; 0 otherwise)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == "postgres":
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
 def pg_counters(url: str) -> dict[str, int]:
     """Transactions and rows of the benchmark's database (pg_stat_database)."""
     import psycopg
@@ -765,6 +793,7 @@ def throughput_phase(
 
     # moviie
     counters = pg_counters(setup.url) if setup.postgres else {}
+    pg_cpu = postgres_cpu() if setup.postgres else 0.0
     receiver_cpu = cpu_seconds(receiver.proc.pid)
     worker = start_worker(setup, tmp, "throughput", procs)
     spy = None
@@ -780,6 +809,7 @@ def throughput_phase(
     finished = time.time()
     worker_cpu = cpu_seconds(worker.proc.pid)
     moviie_receiver_cpu = cpu_seconds(receiver.proc.pid) - receiver_cpu
+    pg_cpu = postgres_cpu() - pg_cpu if setup.postgres else 0.0
     stop_worker(worker, procs)
     moviie = rate_of(receiver.dump())
     receiver.reset()
@@ -812,6 +842,11 @@ def throughput_phase(
         flush=True,
     )
     if counters:
+        print(
+            f"    local postgres processes' CPU over the same span: {pg_cpu:.1f} s = "
+            f"{pg_cpu * 1000 / max(1, moviie.delivered):.1f} ms per delivery",
+            flush=True,
+        )
         after = pg_counters(setup.url)
         per = {k: (after[k] - counters[k]) / max(1, moviie.delivered) for k in counters}
         print(
@@ -879,8 +914,9 @@ def start_py_spy(pid: int, out: Path) -> subprocess.Popen[Any]:
 
 
 def summarize_profile(path: Path, top: int = 12) -> list[str]:
-    """From a py-spy raw file: the share of samples per thread (pools summed), the Moviie and
-    DBOS functions with the most samples under them (inclusive), and the hottest leaves."""
+    """From a py-spy raw file: the share of samples per thread (pools summed), the Moviie
+    functions and the engine's database calls with the most samples under them (inclusive),
+    and the hottest leaves."""
     if not path.exists():
         return [f"(no profile at {path})"]
     threads: dict[str, int] = {}
@@ -894,11 +930,14 @@ def summarize_profile(path: Path, top: int = 12) -> list[str]:
         n = int(count)
         frames = stack.split(";")
         total += n
-        thread = re.sub(r"^thread \(\d+\): |^Thread-\d+ |_\d+$", "", frames[0])
+        thread = re.sub(r"^thread \(\d+\): ", "", frames[0])
+        thread = re.sub(r"^Thread-\d+ |-?_\d+$", "", thread)
         threads[thread] = threads.get(thread, 0) + n
         leaves[frames[-1]] = leaves.get(frames[-1], 0) + n
         for function in {re.sub(r":\d+\)$", ")", f) for f in frames[1:]}:
-            if "(moviie/" in function or "(dbos/" in function:
+            if ("(moviie/" in function and "(moviie/cli.py" not in function) or (
+                "(dbos/_sys_db" in function and "wrapper" not in function
+            ):
                 inclusive[function] = inclusive.get(function, 0) + n
     if not total:
         return []
@@ -1003,7 +1042,12 @@ def main() -> int:
         "--poll", type=float, default=0.02, help="MOVIIE_QUEUE_POLLING_INTERVAL_S of the worker"
     )
     parser.add_argument("--latency-events", type=int, default=200, help="events of the latency run")
-    parser.add_argument("--rate", type=float, default=50.0, help="events/s of the latency run")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=10.0,
+        help="events/s of the latency run (keep it under what one worker delivers)",
+    )
     parser.add_argument(
         "--batch", type=int, default=200, help="events per transaction when emitting the backlog"
     )
