@@ -73,7 +73,6 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
                 await worker.stop()
             await app.state.last_used.close()
             await app.state.bandwidth.close()
-            app.state.jobs.close()
             await storage.close()
             await app.state.db.dispose()
 

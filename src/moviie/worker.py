@@ -119,7 +119,6 @@ class WorkerProcess:
         await loop.run_in_executor(own, shutdown_engine)
         loop.set_default_executor(own)
         set_runtime(None)
-        self.jobs.close()
         if self.webhook_client is not None:
             await self.webhook_client.aclose()
         if self._owns_db:

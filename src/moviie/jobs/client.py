@@ -77,7 +77,9 @@ _shared: dict[str, JobClient] = {}
 
 def shared_job_client(database_url: str) -> JobClient:
     """One client per database per process, whoever asks (the app, a worker, an event's fan-out
-    deep in a transaction). Closing it only drops its connections: the next use reopens them."""
+    deep in a transaction). It lives as long as the process: it is never closed and reopened in
+    the middle of someone's write transaction (on SQLite, a client opening its own connection
+    then would wait on the very lock that transaction holds)."""
     key = system_database_url(database_url)
     client = _shared.get(key)
     if client is None:

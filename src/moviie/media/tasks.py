@@ -17,6 +17,7 @@ from moviie.db.models import Video
 from moviie.db.types import utcnow
 from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
+from moviie.log import get_logger
 from moviie.media.ffmpeg import ffmpeg_binary
 from moviie.media.ladder import AUDIO_ONLY, renditions_for
 from moviie.media.probe import MediaRejected, probe
@@ -36,6 +37,7 @@ from moviie.videos import service as videos
 from moviie.videos.tasks import delete_media_objects
 
 PROGRESS_INTERVAL_S = 1.0
+log = get_logger("moviie.media")
 
 
 @DBOS.step()
@@ -106,7 +108,10 @@ class ProgressReporter:
         if now - self._written_at < PROGRESS_INTERVAL_S:
             return
         self._written_at = now
-        await record_progress(self.video_id, self.start + self.span * fraction)
+        try:
+            await record_progress(self.video_id, self.start + self.span * fraction)
+        except Exception:  # progress is for show: a busy database must not stop the encode
+            log.warning("progress_not_recorded", video_id=self.video_id, exc_info=True)
 
 
 async def record_progress(video_id: str, progress: float) -> None:
