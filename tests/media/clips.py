@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 from pathlib import Path
@@ -44,7 +43,7 @@ def broken_corpus(root: Path) -> dict[str, Path]:
         "empty": b"",
         "text": b"this is not a video, just some text\n" * 50,
         "truncated": data[: len(data) // 3],
-        "garbage": os.urandom(200_000),
+        "garbage": random.Random(11).randbytes(200_000),
     }
     paths = {"no_moov": without_moov(good, root / "no_moov.mp4")}
     for name, content in files.items():

@@ -157,8 +157,9 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
     async with local_source(rt.storage, video.account_id, video.id, work) as source:
         for name in names:
             await asyncio.to_thread((out / "hls" / name).mkdir, parents=True)
+        await asyncio.to_thread((work / "thumbs").mkdir, parents=True)
         pictures = (
-            Pictures.plan(out, info["duration_s"], info["width"], info["height"])
+            Pictures.plan(out, work / "thumbs", info["duration_s"], info["width"], info["height"])
             if has_video
             else None
         )
@@ -179,6 +180,8 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
                 raise
             return {"corrupt": failed.stderr_tail[-500:]}
         if has_video:
+            assert pictures is not None
+            await run_ffmpeg(pictures.tile_command(ffmpeg), duration_s=0)
             await asyncio.to_thread((out / "storyboard.vtt").write_text, storyboard_track(info))
         top = out / "hls" / names[0] / "index.m3u8"
         await run_ffmpeg(download_command(ffmpeg, top, out / "download.mp4"), duration_s=0)

@@ -80,8 +80,10 @@ def hls_command(
     if renditions and pictures is not None:
         cmd += ["-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1"]
         cmd += [str(pictures.poster)]
-        cmd += ["-map", "[storyboard]", "-frames:v", "1", "-q:v", "4", "-update", "1"]
-        cmd += [str(pictures.storyboard)]
+        # One JPEG per thumbnail as it comes (a tile would only appear at the very end, and
+        # ffmpeg reports no progress until every output has its first frame); tiled after.
+        cmd += ["-map", "[storyboard]", "-q:v", "4", "-start_number", "0"]
+        cmd += [str(pictures.thumbs_dir / THUMB_PATTERN)]
     return cmd
 
 
@@ -93,18 +95,24 @@ class Pictures:
     poster_at_s: float
     poster_width: int
     storyboard: Path
+    thumbs_dir: Path
     interval_s: float
+    count: int
     rows: int
     thumb_height: int
 
     @classmethod
-    def plan(cls, out_dir: Path, duration_s: float, width: int, height: int) -> Pictures:
-        interval, _count, rows, thumb_h = storyboard_plan(duration_s, width, height)
+    def plan(
+        cls, out_dir: Path, thumbs_dir: Path, duration_s: float, width: int, height: int
+    ) -> Pictures:
+        interval, count, rows, thumb_h = storyboard_plan(duration_s, width, height)
         return cls(
             poster=out_dir / "poster.jpg",
             poster_at_s=min(duration_s * 0.1, 10.0),
             poster_width=min(width, 1280),
             storyboard=out_dir / "storyboard.jpg",
+            thumbs_dir=thumbs_dir,
+            count=count,
             interval_s=interval,
             rows=rows,
             thumb_height=thumb_h,
@@ -117,9 +125,17 @@ class Pictures:
             f"[{poster_in}]trim=start={self.poster_at_s:.3f},thumbnail=50,"
             f"scale={self.poster_width}:-2[poster]",
             f"[{storyboard_in}]fps=1/{self.interval_s:.3f},"
-            f"scale={STORYBOARD_WIDTH}:{self.thumb_height},"
-            f"tile={STORYBOARD_COLUMNS}x{self.rows}[storyboard]",
+            f"scale={STORYBOARD_WIDTH}:{self.thumb_height}[storyboard]",
         ]
+
+    def tile_command(self, ffmpeg: str) -> list[str]:
+        """The thumbnails (at most 100 small JPEGs) into one sprite, 10 to a row."""
+        return [
+            ffmpeg, "-hide_banner", "-nostdin", "-y", "-framerate", "1", "-start_number", "0",
+            "-i", str(self.thumbs_dir / THUMB_PATTERN), "-frames:v", "1",
+            "-vf", f"select='lt(n,{self.count})',tile={STORYBOARD_COLUMNS}x{self.rows}",
+            "-q:v", "4", "-loglevel", "error", str(self.storyboard),
+        ]  # fmt: skip
 
 
 def _video_outputs(
@@ -217,6 +233,7 @@ def download_command(ffmpeg: str, top_playlist: Path, out: Path) -> list[str]:
 
 
 STORYBOARD_COLUMNS = 10
+THUMB_PATTERN = "thumb_%03d.jpg"
 STORYBOARD_WIDTH = 160
 STORYBOARD_MAX_TILES = 100
 
