@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     executor_id: str = Field(default_factory=lambda: f"worker-{socket.gethostname()}")
     worker_heartbeat_s: float = Field(10, gt=0)
     worker_dead_after_s: float = Field(60, gt=0)
+    # On shutdown, running jobs get this long to finish before the process stops; the rest
+    # resume from their last step on the next start or on another worker.
+    worker_shutdown_grace_s: int = Field(10, ge=0)
     queue_polling_interval_s: float = Field(1.0, gt=0)
     worker_concurrency: int | None = Field(None, ge=1)
     # Maintenance workers apply the cron schedules; false keeps a worker out of that (and lets

@@ -116,7 +116,8 @@ class WorkerProcess:
         loop = asyncio.get_running_loop()
         own = ThreadPoolExecutor(thread_name_prefix="moviie")
         loop.set_default_executor(own)
-        await loop.run_in_executor(own, shutdown_engine)
+        grace = self.settings.worker_shutdown_grace_s
+        await loop.run_in_executor(own, shutdown_engine, grace)
         loop.set_default_executor(own)
         set_runtime(None)
         if self.webhook_client is not None:

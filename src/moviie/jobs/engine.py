@@ -58,5 +58,7 @@ async def launch_engine(settings: Settings, queues: Sequence[str]) -> None:
     log.info("jobs_engine_started", executor_id=settings.executor_id, queues=list(queues))
 
 
-def shutdown_engine() -> None:
-    DBOS.destroy(destroy_registry=False)
+def shutdown_engine(grace_s: int = 0) -> None:
+    """Stop taking work, give the workflows running here up to `grace_s` to finish (what does
+    not finish is resumed later, from its last step, by a restart or another worker), stop."""
+    DBOS.destroy(destroy_registry=False, workflow_completion_timeout_sec=grace_s)
