@@ -4,6 +4,7 @@ and keys derived from it for each purpose, so no two uses share a key."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -17,10 +18,17 @@ from moviie.config import Settings
 
 def load_server_secret(settings: Settings) -> bytes:
     """`MOVIIE_SECRET_KEY`, else a key generated once into the data directory (mode 0600). Set
-    `MOVIIE_SECRET_KEY` when processes run on several machines: they must share it."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    path = Path(settings.data_dir) / "secret.key"
+    `MOVIIE_SECRET_KEY` when processes run on several machines: they must share it. Read once
+    per process (every webhook attempt needs it; the file never changes once written)."""
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return _load(configured, str(Path(settings.data_dir).resolve()))
+
+
+@functools.cache
+def _load(configured: str | None, data_dir: str) -> bytes:
+    if configured is not None:
+        return configured.encode()
+    path = Path(data_dir) / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

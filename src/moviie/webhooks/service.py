@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +35,13 @@ ROTATION_OVERLAP = timedelta(hours=24)
 
 
 def secret_box(settings: Settings) -> SecretBox:
-    return SecretBox(load_server_secret(settings), "webhook-secrets")
+    return _box(load_server_secret(settings))
+
+
+@functools.cache
+def _box(secret: bytes) -> SecretBox:
+    """One per server secret: the key derivation is not redone for every delivery attempt."""
+    return SecretBox(secret, "webhook-secrets")
 
 
 def signing_secrets(box: SecretBox, endpoint: WebhookEndpoint) -> list[str]:
