@@ -61,12 +61,16 @@ def stop(proc: subprocess.Popen[Any], grace: float = 5.0, sig: int = signal.SIGT
         pass
 
 
+class BenchFailed(RuntimeError):
+    """A setup step, a child process or a measured run failed: run_benchmark exits 1."""
+
+
 def run_benchmark(
     prefix: str,
     body: Callable[[Path, list[subprocess.Popen[Any]]], int],
     *,
     keep_tmp: bool = False,
-    failures: tuple[type[BaseException], ...] = (),
+    failures: tuple[type[BaseException], ...] = (BenchFailed,),
 ) -> int:
     """Run `body(tmp_dir, children)` and always clean up: every child stopped (SIGINT, so py-spy
     writes its profile and uvicorn stops), the temp dir removed. Ctrl-C and SIGTERM exit 130."""

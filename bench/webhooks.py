@@ -74,7 +74,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import HOST, create_pg_database, drop_pg_database, free_port, run_benchmark, stop
+from common import (
+    HOST,
+    BenchFailed,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    run_benchmark,
+    stop,
+)
 
 LATENCY_TARGET_MS = 100.0  # p50, event emitted -> first attempt received
 THROUGHPUT_TARGET = 0.5  # moviie deliveries/s over the bare loop's
@@ -82,10 +90,6 @@ EVENT_TYPE = "video.updated"
 WARMUP_EVENTS = 20
 IDLE_S = 2.0  # the idle worker's CPU is sampled this long
 HERE = Path(__file__).resolve()
-
-
-class BenchFailed(RuntimeError):
-    pass
 
 
 def pct(values: list[float], q: float) -> float:
@@ -1084,7 +1088,6 @@ def main() -> int:
         "moviie-bench-webhooks-",
         lambda tmp, procs: run(args, tmp, procs),
         keep_tmp=args.keep_tmp,
-        failures=(BenchFailed,),
     )
 
 
