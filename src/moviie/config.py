@@ -30,10 +30,13 @@ class Settings(BaseSettings):
     webhook_retry_base_s: float = Field(60, gt=0)
     webhook_timeout_s: float = Field(10, gt=0)
     webhooks_allow_private: bool = False
-    # Deliveries in flight per worker, and per endpoint per worker (a slow endpoint holds at
-    # most that many, never the whole worker).
+    # Deliveries in flight per worker, and per endpoint across all workers (a slow endpoint
+    # holds at most that many, never the whole worker).
     webhook_concurrency: int = Field(32, ge=1)
     webhook_endpoint_concurrency: int = Field(4, ge=1)
+    # How often a worker looks for due deliveries made by other processes (one indexed read
+    # when there are none; deliveries made in the worker's own process wake it at once).
+    webhook_polling_interval_s: float = Field(0.1, gt=0)
     upload_url_ttl_s: int = Field(86400, ge=60)
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
     max_duration_s: float = Field(6 * 3600, gt=0)

@@ -17,6 +17,7 @@ from moviie.db.types import utcnow
 from moviie.jobs import heartbeat
 from moviie.jobs.client import shared_job_client
 from moviie.jobs.engine import launch_engine, shutdown_engine
+from moviie.jobs.queues import ENGINE_QUEUES, QUEUES
 from moviie.jobs.recovery import recover_workflows_of
 from moviie.jobs.runtime import JobRuntime, set_runtime
 from moviie.log import get_logger
@@ -28,7 +29,7 @@ from moviie.storage.factory import open_storage
 from moviie.uploads import ingest as ingest_tasks
 from moviie.uploads import tasks as upload_tasks
 from moviie.videos import tasks as video_tasks
-from moviie.webhooks import tasks as webhook_tasks
+from moviie.webhooks.dispatcher import Dispatcher
 
 # Every workflow must be registered before the engine launches: importing the modules does it.
 WORKFLOW_MODULES = (
@@ -37,7 +38,6 @@ WORKFLOW_MODULES = (
     video_tasks,
     ingest_tasks,
     upload_tasks,
-    webhook_tasks,
 )
 
 log = get_logger("moviie.worker")
@@ -59,7 +59,8 @@ SCHEDULES = [
 
 
 class WorkerProcess:
-    """The durable engine plus this worker's heartbeat and the reaper of silent workers."""
+    """The durable engine (for its queues), the webhook dispatcher (for `webhooks`), this
+    worker's heartbeat and the reaper of silent workers."""
 
     def __init__(
         self,
@@ -68,8 +69,12 @@ class WorkerProcess:
         db: Database | None = None,
         storage: Storage | None = None,
     ):
+        unknown = sorted(set(queues) - set(QUEUES))
+        if unknown:
+            raise ValueError(f"unknown queues: {', '.join(unknown)}")
         self.settings = settings
         self.queues = list(queues)
+        self.engine_queues = [q for q in self.queues if q in ENGINE_QUEUES]
         self.db = db or Database(settings.resolved_database_url)
         self.storage = storage or open_storage(settings)
         self._owns_db = db is None
@@ -87,6 +92,9 @@ class WorkerProcess:
             if "webhooks" in self.queues
             else None
         )
+        self.dispatcher = (
+            Dispatcher(settings, self.db, self.webhook_client) if self.webhook_client else None
+        )
         self._beat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -96,12 +104,14 @@ class WorkerProcess:
                 db=self.db,
                 storage=self.storage,
                 jobs=self.jobs,
-                webhook_client=self.webhook_client,
             )
         )
-        await launch_engine(self.settings, self.queues)
+        if self.engine_queues:
+            await launch_engine(self.settings, self.engine_queues)
         if "maintenance" in self.queues and self.settings.maintenance_schedules:
             await DBOS.apply_schedules_async(SCHEDULES)  # type: ignore[arg-type]
+        if self.dispatcher is not None:
+            await self.dispatcher.start()
         await self.beat_once()
         self._beat = asyncio.create_task(self._beat_forever())
 
@@ -110,15 +120,18 @@ class WorkerProcess:
             self._beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beat
-        # The engine makes its thread pool this loop's default executor (again on every step a
-        # workflow on this loop finishes): give the loop a pool of its own before the engine
-        # shuts its pool down and once more after, or later `to_thread` calls would fail.
-        loop = asyncio.get_running_loop()
-        own = ThreadPoolExecutor(thread_name_prefix="moviie")
-        loop.set_default_executor(own)
         grace = self.settings.worker_shutdown_grace_s
-        await loop.run_in_executor(own, shutdown_engine, grace)
-        loop.set_default_executor(own)
+        if self.dispatcher is not None:
+            await self.dispatcher.stop(grace)
+        if self.engine_queues:
+            # The engine makes its thread pool this loop's default executor (again on every
+            # step a workflow on this loop finishes): give the loop a pool of its own before the
+            # engine shuts its pool down and once more after, or later `to_thread` calls fail.
+            loop = asyncio.get_running_loop()
+            own = ThreadPoolExecutor(thread_name_prefix="moviie")
+            loop.set_default_executor(own)
+            await loop.run_in_executor(own, shutdown_engine, grace)
+            loop.set_default_executor(own)
         set_runtime(None)
         if self.webhook_client is not None:
             await self.webhook_client.aclose()
@@ -134,6 +147,8 @@ class WorkerProcess:
         await self.reap_silent_workers()
 
     async def reap_silent_workers(self) -> None:
+        if not self.engine_queues:
+            return  # recovering a lost worker's jobs takes the engine; others do it
         now = utcnow()
         cutoff = now - timedelta(seconds=self.settings.worker_dead_after_s)
         async with self.db.transaction() as session:

@@ -1,5 +1,6 @@
-"""SIGKILL of the worker while a delivery waits for its next attempt: the attempt still comes,
-at its planned time, once (the wait is a delayed job in the database, not a sleeping worker)."""
+"""SIGKILL of a worker: while a delivery waits for its next attempt, the attempt still comes, at
+its planned time, once (the wait is a time in the delivery's row, not a sleeping worker); while
+an attempt is in flight, it is sent again once its lease lapses, and logged once."""
 
 from __future__ import annotations
 
@@ -54,3 +55,44 @@ def test_a_killed_worker_still_makes_the_next_attempt_on_time_once(
     assert attempt2.headers["webhook-id"] == attempt1.headers["webhook-id"]
     gap = attempt2.at - attempt1.at
     assert BASE_S <= gap < BASE_S + 2.5, gap  # at its planned time: base x 1^2 after the first
+
+
+def test_an_attempt_cut_by_a_killed_worker_is_taken_up_when_its_lease_lapses(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """SIGKILL while the POST is in flight: the attempt is neither lost nor logged twice; once
+    its lease lapses (2 x timeout + 5 s), another worker sends it again, as attempt 1."""
+    timeout_s = 1.0
+    env = moviie_env(
+        database_url,
+        tmp_path / "data",
+        MOVIIE_MAINTENANCE_SCHEDULES="false",
+        MOVIIE_WEBHOOKS_ALLOW_PRIVATE="true",
+        MOVIIE_WEBHOOK_TIMEOUT_S=str(timeout_s),
+        MOVIIE_WEBHOOK_POLLING_INTERVAL_S="0.1",
+    )
+    created = create_account(env, f"l-{tmp_path.name}")
+    headers = {"Authorization": f"Bearer {created['private_key']}"}
+    url = receiver.script("/hook", Answer(200, delay_s=5), Answer(200))
+    log = tmp_path / "workers.log"
+    with moviie_server("api", env, tmp_path / "api.log") as base:
+        made = httpx.post(f"{base}/v1/webhooks", json={"url": url}, headers=headers)
+        assert made.status_code == 201
+        endpoint_id = made.json()["id"]
+        with worker(env, "first", log, queues="webhooks") as first:
+            reserved = httpx.post(f"{base}/v1/videos/uploads/reserve", json={}, headers=headers)
+            assert reserved.status_code == 201
+            [cut] = receiver.wait_for("/hook", 1, timeout_s=30)
+            first.send_signal(signal.SIGKILL)  # within the POST's 1 s
+            first.wait()
+        with worker(env, "second", log, queues="webhooks"):
+            _, again = receiver.wait_for("/hook", 2, timeout_s=30)
+            time.sleep(2)  # room for a duplicate to show up
+        assert len(receiver.at("/hook")) == 2
+        page = httpx.get(f"{base}/v1/webhooks/{endpoint_id}/deliveries", headers=headers)
+    assert again.headers["X-Moviie-Attempt"] == "1"
+    assert again.headers["X-Moviie-Delivery"] == cut.headers["X-Moviie-Delivery"]
+    assert again.at - cut.at >= 2 * timeout_s + 5 - 1  # not before the lease lapsed
+    [delivery] = page.json()["data"]
+    assert delivery["status"] == "succeeded"
+    assert [a["number"] for a in delivery["attempts"]] == [1]

@@ -285,7 +285,7 @@ async def test_the_connect_time_guard_refuses_what_resolves_private(receiver: Re
     that re-resolves) is refused when it turns out loopback."""
     url = receiver.script("/guarded").replace("127.0.0.1", "localhost")
     async with guarded_client(allow_private=False, timeout=2) as client:
-        result = await post(client, url, b"{}", {})
+        result = await post(client, url, b"{}", {}, timeout_s=2)
     assert result.error == "target_not_allowed"
     assert receiver.at("/guarded") == []
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dbos import DBOS
 
 from moviie.config import Settings
-from moviie.jobs.queues import APP_NAME, QUEUES, WORKFLOW_VERSION
+from moviie.jobs.queues import APP_NAME, ENGINE_QUEUES, WORKFLOW_VERSION
 from moviie.jobs.urls import system_database_url
 from moviie.log import get_logger
 
@@ -23,7 +23,7 @@ async def launch_engine(settings: Settings, queues: Sequence[str]) -> None:
     """Run workflows from `queues` in this process, on the running event loop.
 
     Workflows and steps must already be imported (decorated) when this is called."""
-    unknown = sorted(set(queues) - set(QUEUES))
+    unknown = sorted(set(queues) - set(ENGINE_QUEUES))
     if unknown:
         raise ValueError(f"unknown queues: {', '.join(unknown)}")
     DBOS(
@@ -41,15 +41,7 @@ async def launch_engine(settings: Settings, queues: Sequence[str]) -> None:
     except BaseException:
         DBOS.destroy(destroy_registry=False)  # a half-launched engine would refuse the next launch
         raise
-    for name in QUEUES:
-        if name == "webhooks":  # partitioned by endpoint: a slow one never holds every slot
-            await DBOS.register_queue_async(
-                name,
-                polling_interval_sec=settings.queue_polling_interval_s,
-                worker_concurrency=settings.webhook_concurrency,
-                partition_worker_concurrency=settings.webhook_endpoint_concurrency,
-            )
-            continue
+    for name in ENGINE_QUEUES:
         await DBOS.register_queue_async(
             name,
             polling_interval_sec=settings.queue_polling_interval_s,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
-
 from moviie.config import Settings
 from moviie.db.engine import Database
 from moviie.jobs.client import JobClient
@@ -18,8 +16,6 @@ class JobRuntime:
     db: Database
     storage: Storage
     jobs: JobClient
-    # Pooled, SSRF-guarded, no redirects: webhook deliveries (workers running `webhooks`).
-    webhook_client: httpx.AsyncClient | None = None
 
 
 _current: JobRuntime | None = None

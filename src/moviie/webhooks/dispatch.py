@@ -1,22 +1,24 @@
-"""From an event to deliveries: one per subscribed, enabled endpoint, each with its first
-attempt enqueued in the same transaction as the event (so no event is lost, none delivered
-that was rolled back), on the `webhooks` queue partitioned by endpoint."""
+"""From an event to deliveries: one row per subscribed, enabled endpoint, written in the same
+transaction as the event (so no event is lost, none delivered that was rolled back). The row is
+the durable state of the delivery: a dispatcher (webhooks/dispatcher.py) takes it up when due.
+Dispatchers in this process are woken as soon as such a transaction commits."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from moviie.db.models import Event, WebhookDelivery, WebhookEndpoint
 from moviie.db.types import utcnow
 from moviie.ids import new_id
-from moviie.jobs.client import job_client_for
 from moviie.webhooks import repository
 
-# The workflow's registered name (webhooks/tasks.py asserts it), so this module, which every
-# event passes through, does not import the job engine's workflows.
-DELIVER_WORKFLOW = "deliver_webhook"
+_DUE_FLAG = "webhook_deliveries_due"
+_wake_callbacks: list[Callable[[], None]] = []
 
 
 def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
@@ -50,23 +52,24 @@ async def create_delivery(
     )
     session.add(delivery)
     await session.flush()
-    await schedule_attempt(session, delivery, 1, delay_s=0)
+    session.info[_DUE_FLAG] = True
     return delivery
 
 
-async def schedule_attempt(
-    session: AsyncSession, delivery: WebhookDelivery, number: int, *, delay_s: float
-) -> None:
-    """Attempt `number` of `delivery`, not before `delay_s` from now. The job id makes it once:
-    scheduling the same attempt twice (a replayed step) enqueues nothing more."""
-    delivery.next_attempt_at = utcnow() + timedelta(seconds=delay_s)
-    await job_client_for(session).enqueue_in(
-        session,
-        "webhooks",
-        DELIVER_WORKFLOW,
-        delivery.id,
-        number,
-        job_id=f"{delivery.id}-{number}",
-        partition_key=delivery.endpoint_id,
-        delay_s=delay_s,
-    )
+def on_deliveries_due(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` after each commit in this process that created deliveries; returns the
+    function that unregisters it. Other processes' dispatchers find them by polling."""
+    _wake_callbacks.append(callback)
+    return lambda: _wake_callbacks.remove(callback)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_dispatchers(session: Session) -> None:
+    if session.info.pop(_DUE_FLAG, False):
+        for callback in list(_wake_callbacks):
+            callback()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_due(session: Session, *_: Any) -> None:
+    session.info.pop(_DUE_FLAG, None)

@@ -3,11 +3,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from moviie.db.pagination import keyset_page
+
+ACTIVE = ("pending", "retrying")  # deliveries with an attempt still to come
 
 
 async def get_endpoint(
@@ -120,3 +122,116 @@ async def list_events(
     if event_type is not None:
         stmt = stmt.where(Event.type == event_type)
     return await keyset_page(session, stmt, Event.id, limit=limit, after_id=after_id)
+
+
+def _claimable(now: datetime, limit: int, per_endpoint: int) -> Select[tuple[str]]:
+    """Due deliveries nobody holds, oldest due first, leaving each endpoint at most
+    `per_endpoint` in flight: deliveries leased by any dispatcher rank first in their endpoint,
+    so an endpoint that already has that many takes none (a slow one never fills the slots)."""
+    d = WebhookDelivery
+    held = and_(d.lease_expires_at.is_not(None), d.lease_expires_at > now)
+    place = func.row_number().over(
+        partition_by=d.endpoint_id,
+        order_by=(case((held, 0), else_=1), d.next_attempt_at, d.id),
+    )
+    ranked = (
+        select(
+            d.id,
+            d.next_attempt_at,
+            case((held, 1), else_=0).label("held"),
+            place.label("place"),
+        )
+        .where(d.status.in_(ACTIVE), d.next_attempt_at <= now)
+        .subquery()
+    )
+    return (
+        select(ranked.c.id)
+        .where(ranked.c.place <= per_endpoint, ranked.c.held == 0)
+        .order_by(ranked.c.next_attempt_at, ranked.c.id)
+        .limit(limit)
+    )
+
+
+async def any_claimable(session: AsyncSession, now: datetime, per_endpoint: int) -> bool:
+    """A read-only look first, so an idle dispatcher never takes the write lock."""
+    return (await session.scalar(_claimable(now, 1, per_endpoint))) is not None
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, lease_until: datetime, *, limit: int, per_endpoint: int
+) -> list[str]:
+    """Lease up to `limit` claimable deliveries until `lease_until`. Two dispatchers racing for
+    the same rows each get distinct ones: the update re-checks the lease on the row it locks."""
+    d = WebhookDelivery
+    free = or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now)
+    stmt = (
+        update(d)
+        .where(d.id.in_(_claimable(now, limit, per_endpoint)), d.status.in_(ACTIVE), free)
+        .values(lease_expires_at=lease_until)
+        .returning(d.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def claimed_rows(
+    session: AsyncSession, delivery_ids: Sequence[str]
+) -> Sequence[tuple[WebhookDelivery, WebhookEndpoint, Event]]:
+    stmt = (
+        select(WebhookDelivery, WebhookEndpoint, Event)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .join(Event, Event.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+    )
+    return [(d, e, ev) for d, e, ev in (await session.execute(stmt)).all()]
+
+
+async def release_leases(session: AsyncSession, delivery_ids: Sequence[str]) -> None:
+    """Give attempts back that a stopping dispatcher did not finish: the next one takes them."""
+    stmt = (
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+        .values(lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
+async def locked_endpoints(
+    session: AsyncSession, endpoint_ids: Sequence[str]
+) -> dict[str, WebhookEndpoint]:
+    """Locked in id order, before any delivery row: every writer of an endpoint's state takes
+    its lock first, so two dispatchers recording for one endpoint never deadlock."""
+    stmt = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.id.in_(endpoint_ids))
+        .order_by(WebhookEndpoint.id)
+        .with_for_update()
+    )
+    return {e.id: e for e in (await session.scalars(stmt)).all()}
+
+
+async def deliveries_by_id(
+    session: AsyncSession, delivery_ids: Sequence[str]
+) -> dict[str, WebhookDelivery]:
+    stmt = select(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))
+    return {d.id: d for d in (await session.scalars(stmt)).all()}
+
+
+async def fail_active_deliveries(
+    session: AsyncSession, endpoint_id: str, now: datetime, reason: str
+) -> None:
+    """End every delivery of a disabled endpoint that still had an attempt to come."""
+    stmt = (
+        update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status.in_(ACTIVE))
+        .values(status="failed", finished_at=now, last_error=reason, lease_expires_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    await session.execute(stmt)
+
+
+async def add_attempts(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
+    if rows:
+        await session.execute(insert(WebhookAttempt), rows)

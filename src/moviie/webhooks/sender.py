@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -43,17 +44,20 @@ def base_headers() -> dict[str, str]:
 
 
 async def post(
-    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], *, timeout_s: float
 ) -> AttemptResult:
+    """POST, and read at most 1 KB of the answer, within `timeout_s` all told (httpx's own
+    timeouts bound each read, not a receiver that trickles its answer)."""
     started = time.perf_counter()
 
     def elapsed() -> int:
         return round((time.perf_counter() - started) * 1000)
 
     try:
-        async with client.stream("POST", url, content=body, headers=headers) as response:
-            excerpt = await _excerpt(response)
-    except httpx.TimeoutException:
+        async with asyncio.timeout(timeout_s):
+            async with client.stream("POST", url, content=body, headers=headers) as response:
+                excerpt = await _excerpt(response)
+    except (httpx.TimeoutException, TimeoutError):
         return AttemptResult(None, "timeout", "", elapsed())
     except httpx.ConnectError as exc:
         blocked = "non-public" in str(exc)
