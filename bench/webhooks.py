@@ -8,27 +8,31 @@ It creates a fresh database (a SQLite file in a temp data dir, or a new PostgreS
 `MOVIIE_BENCH_PG_URL`, as bench/api.py does), runs `python -m moviie migrate`, and creates
 `--endpoints` accounts with one endpoint each (`create_endpoint`, `events: ["*"]`), all on one
 receiver. Events are emitted with `moviie.events.service.emit_event` (type `video.updated`, a
-small `data` dict) round-robin over the accounts, so each event makes exactly one delivery and
-the deliveries spread over the endpoints. The webhooks queue is partitioned by endpoint: one
-worker runs at most `MOVIIE_WEBHOOK_ENDPOINT_CONCURRENCY` (4) deliveries per endpoint and
-`MOVIIE_WEBHOOK_CONCURRENCY` (32) in all, so `--endpoints` sets how many can be in flight; the
-run prints that cap.
+small `data` dict) round-robin over the accounts, so each event makes exactly one delivery (a
+`webhook_deliveries` row, due at once) and the deliveries spread over the endpoints.
+
+The worker is `python -m moviie worker --queues webhooks`; its dispatcher
+(moviie/webhooks/dispatcher.py) leases due deliveries, POSTs them on one client and records the
+outcomes in `webhook_attempts`, one transaction per turn recording what finished and leasing
+more. It has at most `MOVIIE_WEBHOOK_CONCURRENCY` (32) POSTs in flight and
+`MOVIIE_WEBHOOK_ENDPOINT_CONCURRENCY` (4) per endpoint, so `--endpoints` sets how many can be in
+flight; the run prints that cap. Events emitted by another process (the bench) do not wake it:
+it finds them on its next poll, every `MOVIIE_WEBHOOK_POLLING_INTERVAL_S` = `--poll` (Moviie's
+default is 0.1 s). It runs with `MOVIIE_WEBHOOKS_ALLOW_PRIVATE=true` and log level WARNING.
 
 The receiver is a minimal ASGI app under uvicorn (uvloop and httptools when importable) in its
 own process, on a free 127.0.0.1 port. It answers 200 at once and records, for each POST, the
-`webhook-id` header (the event id), `X-Moviie-Delivery` and `time.time()` on arrival. The worker
-is `python -m moviie worker --queues webhooks` with `MOVIIE_QUEUE_POLLING_INTERVAL_S=--poll`
-(Moviie's default is 1 s), `MOVIIE_WEBHOOKS_ALLOW_PRIVATE=true` and log level WARNING.
+`webhook-id` header (the event id), `X-Moviie-Delivery` and `time.time()` on arrival.
 
 1. latency: one worker runs. After 20 warm-up events and 2 s idle (its CPU is sampled), the
    bench emits `--latency-events` (200) events at `--rate` (10/s), one per transaction. The
    latency is the receiver's arrival time minus the event's `created_at` (set by `emit_event`
    before the commit), p50 and p99; the target is p50 < 100 ms. The rate stays below what one
-   worker delivers, so this is the engine's latency and not a backlog's (a warning is printed
-   when the worker falls behind). The engine's own records (`operation_outputs` in ms,
-   `workflow_status` in ms on PostgreSQL but whole seconds on SQLite) split it into spans: emit
-   -> commit, commit -> claimed by the queue poller, claimed -> step start, step start -> POST
-   received, and what follows the POST (recording the attempt, the workflow's end).
+   worker delivers, so this is the dispatcher's latency and not a backlog's (a warning is
+   printed when the worker falls behind). Moviie's own records split it into spans:
+   `events.created_at` -> the bench's commit, `events.created_at` -> attempt 1's `started_at`
+   in `webhook_attempts` (commit, poll, lease, sign), that -> arrival at the receiver, and the
+   attempt's `duration_ms` (the POST until its answer).
 2. throughput: with no worker running, `--events` (5000) events are emitted, `--batch` (200)
    per transaction. Then:
    * bare: a subprocess runs one `httpx.AsyncClient` on plain asyncio (as the worker runs) with
@@ -41,10 +45,11 @@ is `python -m moviie worker --queues webhooks` with `MOVIIE_QUEUE_POLLING_INTERV
    is left out; it is shown on its own. The run prints deliveries/s, the ratio moviie/bare
    (target >= 0.5), CPU per delivery of the worker, the bare loop and the receiver (and of the
    local PostgreSQL server, with its transactions and rows per delivery from
-   `pg_stat_database`), and the engine's step times and claims.
+   `pg_stat_database`), and, from `webhook_attempts`, the attempts recorded, how many
+   succeeded, their `duration_ms` and the mean POSTs in flight.
 
 `--py-spy DIR` records the worker of the throughput run with py-spy (raw stacks into DIR) and
-prints its threads, the hottest Moviie and engine functions and leaf frames.
+prints its threads, the hottest Moviie functions and leaf frames.
 
 A measurement, not a test: it exits 0 whatever the figures. It exits 1 when the setup fails or a
 process dies, and 130 on Ctrl-C. It always stops the receiver and the worker, removes its temp
@@ -64,12 +69,11 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -376,7 +380,7 @@ async def make_targets(setup: Setup, count: int, hook_url: str) -> list[Target]:
                     session,
                     setup.settings,
                     new.account.id,
-                    EndpointCreate(url=hook_url, events=["*"]),  # type: ignore[arg-type]
+                    EndpointCreate(url=hook_url, events=["*"]),
                 )
                 targets.append(Target(new.account.id, endpoint.id, endpoint.secret))
     finally:
@@ -430,27 +434,32 @@ async def emit_batches(setup: Setup, count: int, batch: int, offset: int) -> flo
         await db.dispose()
 
 
-async def pending_spec(setup: Setup, hook_url: str) -> list[dict[str, Any]]:
-    """The pending deliveries with their events, as the bare loop needs them."""
-    from sqlalchemy import select
-
+async def fetch(setup: Setup, stmt: Any) -> list[Any]:
+    """The rows of one read-only query, through Moviie's own engine (aware UTC datetimes on
+    SQLite and PostgreSQL alike)."""
     from moviie.db.engine import Database
-    from moviie.db.models import Event, WebhookDelivery
 
-    secrets = {t.endpoint_id: t.secret for t in setup.targets}
     db = Database(setup.url)
     try:
         async with db.transaction(write=False) as session:
-            rows = (
-                await session.execute(
-                    select(WebhookDelivery.id, WebhookDelivery.endpoint_id, Event)
-                    .join(Event, Event.id == WebhookDelivery.event_id)
-                    .where(WebhookDelivery.status == "pending")
-                    .order_by(WebhookDelivery.id)
-                )
-            ).all()
+            return list((await session.execute(stmt)).all())
     finally:
         await db.dispose()
+
+
+def pending_spec(setup: Setup, hook_url: str) -> list[dict[str, Any]]:
+    """The pending deliveries with their events, as the bare loop needs them."""
+    from sqlalchemy import select
+
+    from moviie.db.models import Event, WebhookDelivery
+
+    secrets = {t.endpoint_id: t.secret for t in setup.targets}
+    stmt = (
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, Event)
+        .join(Event, Event.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.status == "pending")
+        .order_by(WebhookDelivery.id)
+    )
     return [
         {
             "url": hook_url,
@@ -462,49 +471,8 @@ async def pending_spec(setup: Setup, hook_url: str) -> list[dict[str, Any]]:
             "data": event.data,
             "created_at": event.created_at.isoformat(),
         }
-        for delivery_id, endpoint_id, event in rows
+        for delivery_id, endpoint_id, event in asyncio.run(fetch(setup, stmt))
     ]
-
-
-@dataclass
-class EngineRecord:
-    claimed: float | None  # workflow_status.started_at_epoch_ms, seconds
-    step_start: float | None  # operation_outputs of attempt_delivery
-    step_end: float | None
-    done: float | None  # workflow_status.updated_at
-
-
-def engine_records(setup: Setup) -> dict[str, EngineRecord]:
-    """The engine's timestamps of every `deliver_webhook` workflow, keyed by delivery id."""
-    from sqlalchemy import text
-
-    from moviie.db.engine import create_sync_db_engine
-
-    schema = "dbos." if setup.postgres else ""
-    engine = create_sync_db_engine(setup.url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT s.workflow_uuid, s.started_at_epoch_ms, s.updated_at, "
-                    "o.started_at_epoch_ms, o.completed_at_epoch_ms "
-                    f"FROM {schema}workflow_status s LEFT JOIN {schema}operation_outputs o "
-                    "ON o.workflow_uuid = s.workflow_uuid "
-                    "AND o.function_name LIKE '%attempt_delivery' "
-                    "WHERE s.name LIKE '%deliver_webhook'"
-                )
-            ).all()
-    finally:
-        engine.dispose()
-
-    def sec(ms: Any) -> float | None:
-        return None if ms is None else int(ms) / 1000
-
-    return {
-        wid.rsplit("-", 1)[0]: EngineRecord(sec(claimed), sec(begin), sec(end), sec(done))
-        for wid, claimed, done, begin, end in rows
-        if wid.endswith("-1")
-    }
 
 
 @dataclass
@@ -591,16 +559,40 @@ def arrivals(dump: list[tuple[str, str, float]]) -> dict[str, tuple[str, float]]
     return first
 
 
-def whole_seconds(records: list[EngineRecord]) -> bool:
-    """SQLite's `workflow_status` keeps whole seconds (`operation_outputs` keeps ms)."""
-    claimed = [r.claimed for r in records if r.claimed is not None]
-    return bool(claimed) and all(c == int(c) for c in claimed)
-
-
 def print_spans(spans: dict[str, list[float]]) -> None:
     for name, values in spans.items():
         if values:
-            print(f"    {name:<46} p50 {ms(pct(values, 0.5))}  p99 {ms(pct(values, 0.99))}")
+            print(f"    {name:<51} p50 {ms(pct(values, 0.5))}  p99 {ms(pct(values, 0.99))}")
+
+
+def first_attempt_spans(
+    setup: Setup, got: list[tuple[Emitted, tuple[str, float]]]
+) -> dict[str, list[float]]:
+    """Each received delivery's path, from `events.created_at` and its attempt 1 in
+    `webhook_attempts` (`started_at` is when the worker had the answer, less `duration_ms`)."""
+    from sqlalchemy import select
+
+    from moviie.db.models import Event, WebhookAttempt, WebhookDelivery
+
+    received = {delivery_id: (e, arrived) for e, (delivery_id, arrived) in got}
+    stmt = (
+        select(WebhookAttempt, Event.created_at)
+        .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
+        .join(Event, Event.id == WebhookDelivery.event_id)
+        .where(WebhookAttempt.number == 1, WebhookAttempt.delivery_id.in_(received))
+    )
+    spans: dict[str, list[float]] = {}
+    for attempt, created_at in asyncio.run(fetch(setup, stmt)):
+        emitted, arrived = received[attempt.delivery_id]
+        created, started = created_at.timestamp(), attempt.started_at.timestamp()
+        for name, span in (
+            ("emit: created_at -> commit", emitted.committed - created),
+            ("created_at -> attempt 1 started (poll, lease, sign)", started - created),
+            ("attempt 1 started -> received at the receiver", arrived - started),
+            ("attempt 1 duration_ms (POST -> answer)", attempt.duration_ms / 1000),
+        ):
+            spans.setdefault(name, []).append(span)
+    return spans
 
 
 def latency_phase(
@@ -612,7 +604,7 @@ def latency_phase(
 ) -> tuple[float, float]:
     worker = start_worker(setup, tmp, "latency", procs)
     ready = wait_worker_ready(worker)
-    # Warm-up: connections, code paths, the queue thread's first polls.
+    # Warm-up: connections, code paths, the dispatcher's first polls.
     asyncio.run(emit_paced(setup, WARMUP_EVENTS, args.rate, offset=10**6))
     count, _ = wait_received(receiver, WARMUP_EVENTS, 60, worker)
     if count < WARMUP_EVENTS:
@@ -656,40 +648,14 @@ def latency_phase(
     if late > 2 * early and late - early > 0.05:
         print(
             f"  the worker fell behind the pace: p50 {ms(early).strip()} over the first quarter "
-            f"of the events, {ms(late).strip()} over the last (a backlog, not the engine's "
+            f"of the events, {ms(late).strip()} over the last (a backlog, not the dispatcher's "
             "idle latency; try a lower --rate)",
             flush=True,
         )
 
-    # Where the time goes, from the engine's records: each span's own p50 and p99.
-    records = engine_records(setup)
-    rows = [(e, arrived, records[d]) for e, (d, arrived) in got if d in records]
-    coarse = whole_seconds([r for _, _, r in rows])
-    spans: dict[str, list[float]] = {}
-
-    def add(name: str, *times: float | None) -> None:
-        if all(t is not None for t in times):
-            a, b = times
-            spans.setdefault(name, []).append(b - a)  # type: ignore[operator]
-
-    for e, arrived, r in rows:
-        add("emit: created_at -> commit", e.created, e.committed)
-        if coarse:
-            add("commit -> step starts (poll, claim, dispatch)", e.committed, r.step_start)
-        else:
-            add("commit -> claimed by the queue poller", e.committed, r.claimed)
-            add("claimed -> step attempt_delivery starts", r.claimed, r.step_start)
-        add("step start -> POST received (read, sign, send)", r.step_start, arrived)
-        add("then: received -> step done (record attempt)", arrived, r.step_end)
-        if not coarse:
-            add("then: step done -> workflow recorded done", r.step_end, r.done)
-    print("  where it goes (each span's own p50 and p99, from the engine's records):")
-    print_spans(spans)
-    if coarse:
-        print(
-            "    (SQLite: workflow_status keeps whole seconds, so the poll and the claim are "
-            "one span here)"
-        )
+    # Where the time goes, from Moviie's records: each span's own p50 and p99.
+    print("  where it goes (each span's own p50 and p99, from events and webhook_attempts):")
+    print_spans(first_attempt_spans(setup, got))
     return p50, p99
 
 
@@ -754,7 +720,7 @@ def throughput_phase(
     procs: list[subprocess.Popen[Any]],
 ) -> tuple[float, float]:
     emit_s = asyncio.run(emit_batches(setup, args.events, args.batch, offset=10**5))
-    spec = asyncio.run(pending_spec(setup, receiver.hook_url))
+    spec = pending_spec(setup, receiver.hook_url)
     if len(spec) != args.events:
         raise BenchFailed(f"{len(spec)} pending deliveries after emitting {args.events} events")
     print(
@@ -861,7 +827,7 @@ def throughput_phase(
             ),
             flush=True,
         )
-    engine_summary(setup, args, worker.spawned)
+    attempts_summary(setup, args, worker.spawned)
     if spy is not None:
         out = Path(args.py_spy) / "worker-throughput.txt"
         print(f"    py-spy, worker, hottest frames ({out}):")
@@ -870,37 +836,31 @@ def throughput_phase(
     return moviie.per_s, bare.per_s
 
 
-def engine_summary(setup: Setup, args: argparse.Namespace, since: float) -> None:
-    """How the worker spent the run, from the engine's records of the workflows it ran."""
-    records = [
-        r
-        for r in engine_records(setup).values()
-        if r.step_start is not None and r.step_end is not None and r.step_start >= since
-    ]
-    if not records:
-        print("    (no engine records)")
-        return
-    begin = min(r.step_start or 0 for r in records)
-    wall = max(r.step_end or 0 for r in records) - begin
-    in_step = [(r.step_end or 0) - (r.step_start or 0) for r in records]
-    cap = min(args.worker_concurrency, args.endpoints * args.endpoint_concurrency)
-    text = (
-        f"    engine: step attempt_delivery (read, sign, POST, record) p50 "
-        f"{ms(pct(in_step, 0.5)).strip()}, p99 {ms(pct(in_step, 0.99)).strip()}; mean steps "
-        f"in flight {sum(in_step) / max(wall, 1e-9):.1f} (cap {cap})"
+def attempts_summary(setup: Setup, args: argparse.Namespace, since: float) -> None:
+    """The attempts the worker recorded from `since` on, from `webhook_attempts`."""
+    from sqlalchemy import select
+
+    from moviie.db.models import WebhookAttempt
+
+    a = WebhookAttempt
+    stmt = select(a.started_at, a.duration_ms, a.error).where(
+        a.started_at >= datetime.fromtimestamp(since, UTC)
     )
-    if not whole_seconds(records):
-        claims: dict[float, int] = {}
-        for r in records:
-            if r.claimed is not None:
-                claims[r.claimed] = claims.get(r.claimed, 0) + 1
-        waits = [(r.step_start or 0) - (r.claimed or 0) for r in records if r.claimed]
-        text += (
-            f"; {len(claims)} claims ({len(claims) / max(wall, 1e-9):.0f}/s, "
-            f"{statistics.mean(claims.values()):.1f} workflows each), claimed -> step start "
-            f"p50 {ms(pct(waits, 0.5)).strip()}"
-        )
-    print(text, flush=True)
+    rows = asyncio.run(fetch(setup, stmt))
+    if not rows:
+        print("    (no attempts recorded)")
+        return
+    durations = [d / 1000 for _, d, _ in rows]
+    begin = min(s.timestamp() for s, _, _ in rows)
+    wall = max(s.timestamp() + d for (s, _, _), d in zip(rows, durations, strict=True)) - begin
+    cap = min(args.worker_concurrency, args.endpoints * args.endpoint_concurrency)
+    print(
+        f"    webhook_attempts: {len(rows)} recorded, {sum(e is None for _, _, e in rows)} "
+        f"succeeded; duration_ms p50 {ms(pct(durations, 0.5)).strip()}, p99 "
+        f"{ms(pct(durations, 0.99)).strip()}; mean POSTs in flight "
+        f"{sum(durations) / max(wall, 1e-9):.1f} (cap {cap})",
+        flush=True,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -919,8 +879,7 @@ def start_py_spy(pid: int, out: Path) -> subprocess.Popen[Any]:
 
 def summarize_profile(path: Path, top: int = 12) -> list[str]:
     """From a py-spy raw file: the share of samples per thread (pools summed), the Moviie
-    functions and the engine's database calls with the most samples under them (inclusive),
-    and the hottest leaves."""
+    functions with the most samples under them (inclusive), and the hottest leaves."""
     if not path.exists():
         return [f"(no profile at {path})"]
     threads: dict[str, int] = {}
@@ -939,9 +898,7 @@ def summarize_profile(path: Path, top: int = 12) -> list[str]:
         threads[thread] = threads.get(thread, 0) + n
         leaves[frames[-1]] = leaves.get(frames[-1], 0) + n
         for function in {re.sub(r":\d+\)$", ")", f) for f in frames[1:]}:
-            if ("(moviie/" in function and "(moviie/cli.py" not in function) or (
-                "(dbos/_sys_db" in function and "wrapper" not in function
-            ):
+            if "(moviie/" in function and "(moviie/cli.py" not in function:
                 inclusive[function] = inclusive.get(function, 0) + n
     if not total:
         return []
@@ -969,7 +926,7 @@ def prepare(args: argparse.Namespace, tmp: Path, url: str) -> Setup:
     overrides = {
         "MOVIIE_DATA_DIR": str(data_dir),
         "MOVIIE_DATABASE_URL": url,
-        "MOVIIE_QUEUE_POLLING_INTERVAL_S": str(args.poll),
+        "MOVIIE_WEBHOOK_POLLING_INTERVAL_S": str(args.poll),
         "MOVIIE_WEBHOOKS_ALLOW_PRIVATE": "true",
         "MOVIIE_LOG_LEVEL": "WARNING",
         "MOVIIE_EXECUTOR_ID": "bench-webhooks-worker",
@@ -1006,7 +963,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
         cap = min(args.worker_concurrency, args.endpoints * args.endpoint_concurrency)
         print(
             f"webhooks bench: {args.database}, {os.cpu_count()} CPUs; 1 worker "
-            f"(webhooks queue only), poll {args.poll:g} s (Moviie's default: 1 s), "
+            f"(webhooks queue only), poll {args.poll:g} s (Moviie's default: 0.1 s), "
             f"webhook concurrency {args.worker_concurrency}, per endpoint "
             f"{args.endpoint_concurrency}; {args.endpoints} endpoint(s) (one per account, events "
             f"round-robin) -> at most {cap} deliveries in flight; receiver: uvicorn on "
@@ -1043,7 +1000,7 @@ def main() -> int:
         help="accounts, each with one endpoint on the receiver; events go round-robin",
     )
     parser.add_argument(
-        "--poll", type=float, default=0.02, help="MOVIIE_QUEUE_POLLING_INTERVAL_S of the worker"
+        "--poll", type=float, default=0.02, help="MOVIIE_WEBHOOK_POLLING_INTERVAL_S of the worker"
     )
     parser.add_argument("--latency-events", type=int, default=200, help="events of the latency run")
     parser.add_argument(

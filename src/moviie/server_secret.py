@@ -45,17 +45,27 @@ def derive_key(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, f"moviie:{purpose}".encode(), hashlib.sha256).digest()
 
 
+OPENED_CACHE_SIZE = 4096
+
+
 class SecretBox:
     """Encrypts what must be read back (webhook signing secrets), authenticated (Fernet)."""
 
     def __init__(self, secret: bytes, purpose: str) -> None:
         self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret, purpose)))
+        # Webhook deliveries open the same few secrets thousands of times a minute.
+        self._opened: dict[str, str] = {}
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def open(self, token: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken as exc:
-            raise ValueError("sealed under another MOVIIE_SECRET_KEY") from exc
+        opened = self._opened.get(token)
+        if opened is None:
+            try:
+                opened = self._fernet.decrypt(token.encode()).decode()
+            except InvalidToken as exc:
+                raise ValueError("sealed under another MOVIIE_SECRET_KEY") from exc
+            if len(self._opened) < OPENED_CACHE_SIZE:
+                self._opened[token] = opened
+        return opened

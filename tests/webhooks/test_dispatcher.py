@@ -16,7 +16,7 @@ from moviie.db.models import WebhookEndpoint
 from moviie.net.guard import guarded_client
 from moviie.webhooks.dispatcher import Dispatcher
 from tests.webhooks.receiver import Receiver
-from tests.webhooks.test_delivery import _endpoint, _new_video, _settled
+from tests.webhooks.test_delivery import _endpoint, _new_video, _settled, _verify_both_ways
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,7 +52,8 @@ async def test_a_secret_that_does_not_open_fails_its_delivery_and_stalls_no_othe
     hooks_app: FastAPI, hooks_client: httpx.AsyncClient, account: NewAccount, receiver: Receiver
 ) -> None:
     """As after MOVIIE_SECRET_KEY changed under an endpoint: its attempts are logged as
-    `secret_unreadable` and retried on the schedule; the other endpoints are served."""
+    `secret_unreadable` and retried on the schedule; the other endpoints are served; rotating
+    the endpoint's secret mends it (the old one, unreadable, is left out of the signatures)."""
     key = account.private_key
     broken = await _endpoint(hooks_client, key, receiver.script("/broken"))
     await _endpoint(hooks_client, key, receiver.script("/fine"))
@@ -79,3 +80,16 @@ async def test_a_secret_that_does_not_open_fails_its_delivery_and_stalls_no_othe
         assert delivery["attempts"][0]["error"] == "secret_unreadable"
         assert delivery["attempts"][0]["status_code"] is None
     assert receiver.at("/broken") == []
+
+    rotated = await hooks_client.post(
+        f"/v1/webhooks/{broken['id']}/rotate-secret", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert rotated.status_code == 200, rotated.text
+    retried = await hooks_client.post(
+        f"/v1/webhook-deliveries/{deliveries[0]['id']}/retry",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert retried.status_code in (200, 201, 202), retried.text
+    [got] = await receiver.arrived("/broken", 1)
+    _verify_both_ways(got, rotated.json()["secret"])
+    assert "," not in got.headers["X-Moviie-Signature"]  # one signature: the new secret's

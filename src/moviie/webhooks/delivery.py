@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,15 +39,30 @@ def backoff_s(base_s: float, attempt: int, retry_after_s: float | None) -> float
 
 @dataclass(frozen=True)
 class Request:
-    """Attempt `number` of a delivery, signed and ready; or, with `fault`, why it is recorded
-    without being sent (its endpoint was disabled meanwhile, its secret does not open)."""
+    """Attempt `number` of a delivery, ready to sign and send; or, with `fault`, why it is
+    recorded without being sent (its endpoint was disabled meanwhile, its secret does not
+    open). Signed when sent, so `webhook-timestamp` is the time of the POST."""
 
     delivery_id: str
+    endpoint_id: str
     number: int
     url: str = ""
+    event_id: str = ""
+    event_type: str = ""
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
     fault: AttemptResult | None = None
+
+    def headers(self) -> dict[str, str]:
+        timestamp = int(time.time())
+        return {
+            **base_headers(),
+            **signature_headers(self.secrets, self.event_id, timestamp, self.body),
+            "X-Moviie-Event": self.event_type,
+            "X-Moviie-Delivery": self.delivery_id,
+            "X-Moviie-Attempt": str(self.number),
+            "X-Moviie-Timestamp": str(timestamp),
+        }
 
 
 @dataclass(frozen=True)
@@ -61,25 +76,22 @@ class Outcome:
 def build_request(
     settings: Settings, delivery: WebhookDelivery, endpoint: WebhookEndpoint, event: Event
 ) -> Request:
-    number = delivery.attempts + 1
+    claimed = Request(delivery.id, endpoint.id, delivery.attempts + 1)
     if not endpoint.enabled and event.type != "webhook.test":
-        return Request(delivery.id, number, fault=DISABLED)
+        return replace(claimed, fault=DISABLED)
     try:
         secrets = signing_secrets(secret_box(settings), endpoint)
     except ValueError:
         log.error("webhook_secret_unreadable", endpoint_id=endpoint.id, delivery_id=delivery.id)
-        return Request(delivery.id, number, fault=UNSIGNABLE)
-    body = payload(event)
-    timestamp = int(time.time())
-    headers = {
-        **base_headers(),
-        **signature_headers(secrets, event.id, timestamp, body),
-        "X-Moviie-Event": event.type,
-        "X-Moviie-Delivery": delivery.id,
-        "X-Moviie-Attempt": str(number),
-        "X-Moviie-Timestamp": str(timestamp),
-    }
-    return Request(delivery.id, number, endpoint.url, body, headers)
+        return replace(claimed, fault=UNSIGNABLE)
+    return replace(
+        claimed,
+        url=endpoint.url,
+        event_id=event.id,
+        event_type=event.type,
+        body=payload(event),
+        secrets=tuple(secrets),
+    )
 
 
 async def record_outcomes(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -124,54 +124,71 @@ async def list_events(
     return await keyset_page(session, stmt, Event.id, limit=limit, after_id=after_id)
 
 
-def _claimable(now: datetime, limit: int, per_endpoint: int) -> Select[tuple[str]]:
-    """Due deliveries nobody holds, oldest due first, leaving each endpoint at most
-    `per_endpoint` in flight: deliveries leased by any dispatcher rank first in their endpoint,
-    so an endpoint that already has that many takes none (a slow one never fills the slots)."""
+CLAIM_LOCK = 0x6D6F7669  # PostgreSQL advisory lock: one claim at a time across dispatchers
+
+
+def _due_and_free(now: datetime) -> list[ColumnElement[bool]]:
     d = WebhookDelivery
-    held = and_(d.lease_expires_at.is_not(None), d.lease_expires_at > now)
-    place = func.row_number().over(
-        partition_by=d.endpoint_id,
-        order_by=(case((held, 0), else_=1), d.next_attempt_at, d.id),
-    )
-    ranked = (
-        select(
-            d.id,
-            d.next_attempt_at,
-            case((held, 1), else_=0).label("held"),
-            place.label("place"),
-        )
-        .where(d.status.in_(ACTIVE), d.next_attempt_at <= now)
-        .subquery()
-    )
-    return (
-        select(ranked.c.id)
-        .where(ranked.c.place <= per_endpoint, ranked.c.held == 0)
-        .order_by(ranked.c.next_attempt_at, ranked.c.id)
-        .limit(limit)
-    )
+    return [
+        d.status.in_(ACTIVE),
+        d.next_attempt_at <= now,
+        or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now),
+    ]
 
 
-async def any_claimable(session: AsyncSession, now: datetime, per_endpoint: int) -> bool:
+async def any_claimable(session: AsyncSession, now: datetime) -> bool:
     """A read-only look first, so an idle dispatcher never takes the write lock."""
-    return (await session.scalar(_claimable(now, 1, per_endpoint))) is not None
+    stmt = select(WebhookDelivery.id).where(*_due_and_free(now)).limit(1)
+    return (await session.scalar(stmt)) is not None
 
 
 async def claim_due(
     session: AsyncSession, now: datetime, lease_until: datetime, *, limit: int, per_endpoint: int
 ) -> list[str]:
-    """Lease up to `limit` claimable deliveries until `lease_until`. Two dispatchers racing for
-    the same rows each get distinct ones: the update re-checks the lease on the row it locks."""
+    """Lease up to `limit` due deliveries until `lease_until`, oldest due first, leaving every
+    endpoint at most `per_endpoint` leased across all dispatchers: an endpoint that has that
+    many in flight takes no more (a slow one never fills the slots). Claims are serialized (the
+    write lock on SQLite, an advisory lock on PostgreSQL), so the counts they see are exact."""
     d = WebhookDelivery
-    free = or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now)
-    stmt = (
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+    held_stmt = (
+        select(d.endpoint_id, func.count())
+        .where(d.lease_expires_at > now, d.status.in_(ACTIVE))
+        .group_by(d.endpoint_id)
+    )
+    held: dict[str, int] = {e: n for e, n in (await session.execute(held_stmt)).all()}
+    full = [e for e, n in held.items() if n >= per_endpoint]
+    picked: list[str] = []
+    after: tuple[datetime | None, str] | None = None
+    page = max(limit * 4, 64)
+    while len(picked) < limit:
+        stmt = select(d.id, d.endpoint_id, d.next_attempt_at).where(*_due_and_free(now))
+        if full:
+            stmt = stmt.where(d.endpoint_id.not_in(full))
+        if after is not None:
+            stmt = stmt.where(tuple_(d.next_attempt_at, d.id) > tuple_(*after))
+        rows = (await session.execute(stmt.order_by(d.next_attempt_at, d.id).limit(page))).all()
+        for delivery_id, endpoint_id, due_at in rows:
+            after = (due_at, delivery_id)
+            if held.get(endpoint_id, 0) < per_endpoint:
+                held[endpoint_id] = held.get(endpoint_id, 0) + 1
+                picked.append(delivery_id)
+                if len(picked) == limit:
+                    break
+        if len(rows) < page:
+            break
+        full = [e for e, n in held.items() if n >= per_endpoint]
+    if not picked:
+        return []
+    lease = (
         update(d)
-        .where(d.id.in_(_claimable(now, limit, per_endpoint)), d.status.in_(ACTIVE), free)
+        .where(d.id.in_(picked), *_due_and_free(now))
         .values(lease_expires_at=lease_until)
         .returning(d.id)
         .execution_options(synchronize_session=False)
     )
-    return list((await session.scalars(stmt)).all())
+    return list((await session.scalars(lease)).all())
 
 
 async def claimed_rows(

@@ -135,7 +135,8 @@ class AttemptOut(BaseModel):
     status_code: int | None
     error: str | None = Field(
         description="`timeout`, `connect_error`, `target_not_allowed`, `redirect`, `http_error`, "
-        "`endpoint_disabled`, or null on a 2xx."
+        "`network_error`, `endpoint_disabled`, `secret_unreadable` (the server's secret key "
+        "changed: rotate the endpoint's secret), or null on a 2xx."
     )
     response_excerpt: str = Field(description="The first 1 KB of the receiver's answer.")
 

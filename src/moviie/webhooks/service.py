@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,7 +50,10 @@ def signing_secrets(box: SecretBox, endpoint: WebhookEndpoint) -> list[str]:
     found = [box.open(endpoint.secret_encrypted)]
     expires = endpoint.previous_secret_expires_at
     if endpoint.previous_secret_encrypted and expires is not None and expires > utcnow():
-        found.append(box.open(endpoint.previous_secret_encrypted))
+        # A previous secret that no longer opens (the rotation that mended a changed server
+        # key) is left out rather than failing the delivery.
+        with contextlib.suppress(ValueError):
+            found.append(box.open(endpoint.previous_secret_encrypted))
     return found
 
 

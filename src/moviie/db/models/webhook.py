@@ -45,6 +45,13 @@ class WebhookDelivery(Timestamps, Base):
             postgresql_where=text("status IN ('pending', 'retrying')"),
             sqlite_where=text("status IN ('pending', 'retrying')"),
         ),
+        # The attempts in flight (few: leases are cleared when an outcome is recorded).
+        Index(
+            "ix_webhook_deliveries_leased",
+            "lease_expires_at",
+            postgresql_where=text("lease_expires_at IS NOT NULL"),
+            sqlite_where=text("lease_expires_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -18,6 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ACTIVE = sa.text("status IN ('pending', 'retrying')")
+LEASED = sa.text("lease_expires_at IS NOT NULL")
 
 
 def upgrade() -> None:
@@ -32,9 +33,17 @@ def upgrade() -> None:
         postgresql_where=ACTIVE,
         sqlite_where=ACTIVE,
     )
+    op.create_index(
+        "ix_webhook_deliveries_leased",
+        "webhook_deliveries",
+        ["lease_expires_at"],
+        postgresql_where=LEASED,
+        sqlite_where=LEASED,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhook_deliveries_leased", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_due", table_name="webhook_deliveries")
     with op.batch_alter_table("webhook_deliveries") as batch:
         batch.drop_column("lease_expires_at")
