@@ -42,6 +42,7 @@ class WebhookDelivery(Timestamps, Base):
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
+            "id",
             postgresql_where=text("status IN ('pending', 'retrying')"),
             sqlite_where=text("status IN ('pending', 'retrying')"),
         ),

@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_due",
         "webhook_deliveries",
-        ["next_attempt_at"],
+        ["next_attempt_at", "id"],
         postgresql_where=ACTIVE,
         sqlite_where=ACTIVE,
     )
