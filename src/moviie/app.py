@@ -14,10 +14,12 @@ from fastapi.staticfiles import StaticFiles
 
 from moviie import __version__
 from moviie.accounts.api import router as accounts_router
+from moviie.ai.api import router as jobs_router
 from moviie.api_keys.api import router as api_keys_router
 from moviie.auth.last_used import LastUsedRecorder
 from moviie.collections.api import router as collections_router
 from moviie.config import Settings
+from moviie.credits.api import router as credits_router
 from moviie.db.engine import Database
 from moviie.http.idempotency import IdempotencyMiddleware
 from moviie.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -29,6 +31,7 @@ from moviie.jobs.client import shared_job_client
 from moviie.media.api import router as media_router
 from moviie.playback.api import router as signing_keys_router
 from moviie.storage.factory import open_storage
+from moviie.subtitles.api import router as subtitles_router
 from moviie.uploads.api import router as uploads_router
 from moviie.uploads.service import UploadContext
 from moviie.usage.meter import BandwidthMeter
@@ -97,6 +100,9 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.include_router(signing_keys_router)
     app.include_router(media_router)
     app.include_router(webhooks_router)
+    app.include_router(subtitles_router)
+    app.include_router(jobs_router)
+    app.include_router(credits_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

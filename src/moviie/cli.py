@@ -19,6 +19,7 @@ from moviie.accounts import service as accounts
 from moviie.api_keys import service as api_keys
 from moviie.api_keys.scopes import PRIVATE_SCOPES
 from moviie.config import Settings
+from moviie.credits import service as credits
 from moviie.db import migrate as db_migrate
 from moviie.db.engine import Database
 from moviie.errors import MoviieError
@@ -31,9 +32,11 @@ app = typer.Typer(help="Moviie: a self-hostable video API.", no_args_is_help=Tru
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 plans_app = typer.Typer(help="Plans.", no_args_is_help=True)
+credits_app = typer.Typer(help="Credits.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(plans_app, name="plans")
+app.add_typer(credits_app, name="credits")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -265,6 +268,29 @@ def keys_create(
         _print_json({"id": key_id, "type": key_type, "key": key, "scopes": scope_list})
         return
     console.print(f"{key_type} key {key_id}: [bold green]{key}[/bold green] (shown only now)")
+
+
+@credits_app.command("grant", context_settings={"ignore_unknown_options": True})
+def credits_grant(
+    amount: Annotated[
+        int, typer.Argument(help="Credits to add; negative takes back (a correction).")
+    ],
+    account: Annotated[str, typer.Option(help="Account id (acct_...) or email.")],
+    note: Annotated[str, typer.Option(help="Why, for the ledger.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Grant credits to an account (written to its ledger)."""
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> tuple[str, int]:
+        found = await accounts.get_account(session, account)
+        return found.id, await credits.grant(session, found.id, amount, note)
+
+    account_id, balance = _in_transaction(settings, work)
+    if as_json:
+        _print_json({"account_id": account_id, "granted": amount, "balance": balance})
+        return
+    console.print(f"{account_id}: {amount:+d} credits, balance [bold]{balance}[/bold]")
 
 
 @plans_app.command("list")

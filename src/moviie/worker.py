@@ -11,7 +11,9 @@ from datetime import timedelta
 import httpx
 from dbos import DBOS
 
+from moviie.ai import tasks as ai_tasks
 from moviie.config import Settings
+from moviie.credits import tasks as credit_tasks
 from moviie.db.engine import Database
 from moviie.db.types import utcnow
 from moviie.jobs import heartbeat
@@ -26,6 +28,7 @@ from moviie.media import tasks as media_tasks
 from moviie.net.guard import guarded_client
 from moviie.storage.base import Storage
 from moviie.storage.factory import open_storage
+from moviie.subtitles import tasks as subtitle_tasks
 from moviie.uploads import ingest as ingest_tasks
 from moviie.uploads import tasks as upload_tasks
 from moviie.videos import tasks as video_tasks
@@ -33,6 +36,9 @@ from moviie.webhooks.dispatcher import Dispatcher
 
 # Every workflow must be registered before the engine launches: importing the modules does it.
 WORKFLOW_MODULES = (
+    ai_tasks,
+    credit_tasks,
+    subtitle_tasks,
     maintenance_tasks,
     media_tasks,
     video_tasks,
@@ -47,6 +53,12 @@ SCHEDULES = [
         "schedule_name": "purge-expired-idempotency-records",
         "workflow_fn": maintenance_tasks.scheduled_purge_expired_idempotency_records,
         "schedule": "0 7 * * * *",  # hourly
+        "queue_name": "maintenance",
+    },
+    {
+        "schedule_name": "renew-monthly-credits",
+        "workflow_fn": credit_tasks.scheduled_renew_monthly_credits,
+        "schedule": "0 5 0 * * *",  # daily at 00:05 UTC: accounts whose month turned
         "queue_name": "maintenance",
     },
     {

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moviie.accounts import repository
 from moviie.accounts.schemas import AccountOut, CreditsOut, PlanOut, UsageOut
 from moviie.api_keys import service as api_keys
+from moviie.credits import service as credits
 from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import Conflict, NotFound
@@ -54,6 +55,7 @@ async def create_account(
     )
     session.add(account)
     await session.flush()
+    await credits.open_account(session, account)
     private = await api_keys.create_key(session, account.id, name="default private key")
     publishable = await api_keys.create_key(
         session, account.id, name="default publishable key", key_type="publishable"

@@ -5,19 +5,25 @@ end, and the place where private videos are checked)."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from moviie.db.models import SubtitleTrack, Video
 from moviie.errors import MoviieError
 from moviie.http.routing import moviie_router
 from moviie.http.session import Session
+from moviie.media.transcode import MASTER
 from moviie.playback.tokens import verify_playback_token
+from moviie.storage.base import Storage
 from moviie.storage.keys import video_key
+from moviie.subtitles import repository as subtitle_repository
+from moviie.subtitles.service import media_path_to_key
 from moviie.usage.meter import BandwidthMeter
 from moviie.videos import repository as video_repository
 from moviie.videos.errors import VideoNotFound
@@ -25,8 +31,11 @@ from moviie.videos.errors import VideoNotFound
 router = moviie_router(tags=["Media"])
 # What playback may read: the HLS tree and the poster; never the uploaded source.
 _MEDIA_PATH = re.compile(
-    r"^(hls/([0-9a-z]{1,16}/)?[0-9a-zA-Z_.-]{1,64}|poster\.jpg|download\.mp4|storyboard\.(jpg|vtt))$"
+    r"^(hls/([0-9a-z]{1,16}/)?[0-9a-zA-Z_.-]{1,64}|poster\.jpg|download\.mp4|storyboard\.(jpg|vtt)"
+    r"|subtitles/[a-z]{2,3}(-[a-z0-9]{2,8})?\.(vtt|srt))$"
 )
+# A subtitle track's HLS media playlist: made from the track list, not stored.
+_SUBTITLE_PLAYLIST = re.compile(r"^hls/subtitles/([a-z]{2,3}(-[a-z0-9]{2,8})?)\.m3u8$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -34,12 +43,14 @@ CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Playlists may gain entries (a subtitles track added later): cached briefly, never immutable.
 PLAYLIST_CACHE = "public, max-age=60"
 PRIVATE_CACHE = "private, max-age=300"
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
+SUBTITLE_GROUP = "subs"
 
 
 class RangeNotSatisfiable(MoviieError):
@@ -92,25 +103,33 @@ async def media_file(
         await verify_playback_token(session, video.account_id, video.id, token)
     storage = request.app.state.uploads.storage
     meter: BandwidthMeter = request.app.state.bandwidth
+    suffix = "." + media_path.rsplit(".", 1)[-1]
+    media_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
+    if suffix == ".m3u8" or media_path.startswith("subtitles/"):
+        # Playlists and subtitles are small and served whole: the master names the subtitle
+        # tracks of the moment, a replaced track gets a new ETag, and a private video's
+        # playlists carry the token on every URI (for players that do not add it themselves:
+        # Safari's native HLS, a customer's own player).
+        if suffix == ".m3u8":
+            text = await _playlist(session, storage, video, media_path)
+            content = (with_token(text, token) if private and token else text).encode()
+        else:
+            content = await _whole(storage, video, media_path_to_key(media_path))
+        etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+        cache = PRIVATE_CACHE if private else PLAYLIST_CACHE
+        headers = {"ETag": etag, "Cache-Control": cache}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(content))
+            return Response(status_code=200, media_type=media_type, headers=headers)
+        meter.count(video.account_id, video.id, len(content))
+        return Response(content, media_type=media_type, headers=headers)
     key = video_key(video.account_id, video.id, media_path)
     info = await storage.stat(key)
     if info is None:
         raise MediaNotFound("No such media file.")
-    suffix = "." + media_path.rsplit(".", 1)[-1]
-    media_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
-    is_playlist = suffix == ".m3u8"
-    cache = PRIVATE_CACHE if private else PLAYLIST_CACHE if is_playlist else IMMUTABLE
-    if is_playlist and private and token:
-        # Players that do not add the token themselves (Safari's native HLS, a customer's own
-        # player) find it on every URL the playlist names.
-        original = b"".join([chunk async for chunk in storage.get_range(key)])
-        content = with_token(original.decode(), token).encode()
-        etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
-        headers = {"ETag": etag, "Cache-Control": cache}
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
-        meter.count(video.account_id, video.id, len(content))
-        return Response(content, media_type=media_type, headers=headers)
+    cache = PRIVATE_CACHE if private else IMMUTABLE
     etag = f'"{video.id}-{info.size}"'
     headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": cache}
     if request.headers.get("if-none-match") == etag:
@@ -162,3 +181,53 @@ def with_token(playlist: str, token: str) -> str:
             line = _URI_ATTRIBUTE.sub(lambda m: f'URI="{add(m.group(1))}"', line)
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+async def _playlist(session: Session, storage: Storage, video: Video, media_path: str) -> str:
+    subtitle = _SUBTITLE_PLAYLIST.match(media_path)
+    tracks = await subtitle_repository.tracks_of(session, video.id)
+    if subtitle is not None:
+        language = subtitle.group(1)
+        if language not in {t.language for t in tracks}:
+            raise MediaNotFound("No such subtitle track.")
+        return subtitle_playlist(f"../../subtitles/{language}.vtt", video.duration_s or 0.0)
+    text = (await _whole(storage, video, media_path)).decode()
+    if media_path == f"hls/{MASTER}" and tracks:
+        text = with_subtitles(text, tracks)
+    return text
+
+
+def subtitle_playlist(vtt_uri: str, duration_s: float) -> str:
+    """One WebVTT file as the whole of a subtitle rendition."""
+    seconds = max(duration_s, 0.001)
+    return (
+        "#EXTM3U\n#EXT-X-VERSION:3\n"
+        f"#EXT-X-TARGETDURATION:{math.ceil(seconds)}\n#EXT-X-MEDIA-SEQUENCE:0\n"
+        f"#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:{seconds:.3f},\n{vtt_uri}\n#EXT-X-ENDLIST\n"
+    )
+
+
+def with_subtitles(master: str, tracks: Sequence[SubtitleTrack]) -> str:
+    """The master playlist with one `EXT-X-MEDIA TYPE=SUBTITLES` per track, and every variant
+    pointing at that group."""
+    media = [
+        f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLE_GROUP}",NAME="{t.label}",'
+        f'LANGUAGE="{t.language}",DEFAULT=NO,AUTOSELECT=YES,URI="subtitles/{t.language}.m3u8"'
+        for t in tracks
+    ]
+    lines: list[str] = []
+    for line in master.splitlines():
+        if line.startswith("#EXT-X-STREAM-INF:"):
+            if media:
+                lines.extend(media)
+                media = []
+            line += f',SUBTITLES="{SUBTITLE_GROUP}"'
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+async def _whole(storage: Storage, video: Video, path: str) -> bytes:
+    key = video_key(video.account_id, video.id, path)
+    if await storage.stat(key) is None:
+        raise MediaNotFound("No such media file.")
+    return b"".join([chunk async for chunk in storage.get_range(key)])

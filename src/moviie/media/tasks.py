@@ -81,6 +81,7 @@ async def record_probe(video_id: str, info: dict[str, Any]) -> None:
                 duration_s=info["duration_s"],
                 width=info["width"],
                 height=info["height"],
+                has_audio=info["has_audio"],
                 updated_at=utcnow(),
             )
         )

@@ -14,8 +14,9 @@ from moviie.http.session import Session
 from moviie.playback import service as playback
 from moviie.playback import signing_keys
 from moviie.playback.schemas import EmbedOut, PlaybackInfoOut, SigningKeyCreated, SigningKeyOut
+from moviie.subtitles import repository as subtitle_repository
 from moviie.videos import repository as video_repository
-from moviie.videos.errors import VideoNotFound
+from moviie.videos.errors import VideoNotFound, VideoNotReady
 
 router = moviie_router(tags=["Signing keys"])
 KeysWriter = Annotated[ApiCaller, Depends(require_scope("keys:write"))]
@@ -77,7 +78,8 @@ async def get_playback(
     video = await playback.playable_video(
         session, caller.account_id, video_id, publishable=caller.key_type == "publishable"
     )
-    return playback.playback_info(video, ctx.public_url)
+    tracks = await subtitle_repository.tracks_of(session, video.id)
+    return playback.playback_info(video, ctx.public_url, tracks)
 
 
 @router.get(
@@ -104,9 +106,11 @@ async def embed_page(
     if video is None:
         raise VideoNotFound(f"No video {video_id}.")
     if video.status != "ready":
-        raise playback.VideoNotReady(f"The video is {video.status}.")
+        raise VideoNotReady(f"The video is {video.status}.")
     await playback.check_page_access(session, video, token)
+    tracks = await subtitle_repository.tracks_of(session, video.id)
     cache = "private, no-store" if video.privacy == "private" else "public, max-age=60"
     return HTMLResponse(
-        playback.embed_page(video, ctx.public_url, token), headers={"Cache-Control": cache}
+        playback.embed_page(video, ctx.public_url, token, tracks),
+        headers={"Cache-Control": cache},
     )

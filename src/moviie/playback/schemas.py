@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from moviie.subtitles.schemas import SubtitleTrackOut
+
 
 class SigningKeyOut(BaseModel):
     model_config = ConfigDict(
@@ -56,7 +58,7 @@ class PlaybackInfoOut(BaseModel):
     hls: str | None
     poster: str | None
     mp4: str | None
-    subtitles: list[dict[str, str]]
+    subtitles: list[SubtitleTrackOut]
     embed: str
 
 

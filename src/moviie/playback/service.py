@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moviie.db.models import Video
-from moviie.errors import Conflict
+from moviie.db.models import SubtitleTrack, Video
 from moviie.playback.schemas import EmbedOut, PlaybackInfoOut
 from moviie.playback.tokens import PlaybackForbidden, verify_playback_token
+from moviie.subtitles.views import track_view
 from moviie.videos import service as videos
-
-
-class VideoNotReady(Conflict):
-    code = "video_not_ready"
-    title = "The video is not ready yet"
+from moviie.videos.errors import VideoNotReady
 
 
 async def playable_video(
@@ -32,14 +29,16 @@ async def playable_video(
     return video
 
 
-def playback_info(video: Video, public_url: str) -> PlaybackInfoOut:
+def playback_info(
+    video: Video, public_url: str, tracks: Sequence[SubtitleTrack]
+) -> PlaybackInfoOut:
     urls = videos.playback_urls(video, public_url)
     assert urls is not None
     return PlaybackInfoOut(
         hls=urls.hls,
         poster=urls.poster,
         mp4=urls.mp4,
-        subtitles=[],
+        subtitles=[track_view(t, public_url) for t in tracks],
         embed=embed_url(video, public_url),
     )
 
@@ -65,7 +64,9 @@ async def check_page_access(session: AsyncSession, video: Video, token: str | No
         await verify_playback_token(session, video.account_id, video.id, token)
 
 
-def embed_page(video: Video, public_url: str, token: str | None) -> str:
+def embed_page(
+    video: Video, public_url: str, token: str | None, tracks: Sequence[SubtitleTrack]
+) -> str:
     """A small page: the video on hls.js (vendored) behind Moviie's controls (quality menu,
     captions, storyboard thumbnails on the seek bar), its poster, a responsive 16:9 box. With a
     token, the player adds it to every request it makes (playlists, segments, thumbnails)."""
@@ -78,7 +79,10 @@ def embed_page(video: Video, public_url: str, token: str | None) -> str:
         "src": urls.hls + suffix,
         "token": token,
         "storyboard": None if video.audio_only else f"{media}/storyboard.vtt",
-        "subtitles": [],
+        "subtitles": [
+            {"lang": t.language, "label": t.label, "url": track_view(t, public_url).vtt + suffix}
+            for t in tracks
+        ],
     }
     # JSON inside <script>: "</" must not end the element early.
     settings = json.dumps(config).replace("</", "<\\/")

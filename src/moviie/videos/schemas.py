@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from moviie.schemas import RequestModel
+from moviie.subtitles.schemas import SubtitleTrackOut
 
 Privacy = Literal["public", "private"]
 Status = Literal["waiting_upload", "uploading", "processing", "ready", "failed"]
@@ -141,7 +142,7 @@ class VideoOut(BaseModel):
     source: SourceOut
     playback: PlaybackOut | None
     embed: str
-    subtitles: list[dict[str, Any]]
+    subtitles: list[SubtitleTrackOut]
     error: ErrorOut | None
     created_at: datetime
     updated_at: datetime

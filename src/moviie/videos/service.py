@@ -11,11 +11,13 @@ from moviie.accounts.quotas import release_storage
 from moviie.collections.errors import CollectionNotFound
 from moviie.collections.repository import add_video as add_to_collection
 from moviie.collections.repository import existing_ids as existing_collection_ids
-from moviie.db.models import Video
+from moviie.db.models import SubtitleTrack, Video
 from moviie.db.types import utcnow
 from moviie.events.service import emit_event
 from moviie.ids import new_id
 from moviie.jobs.client import JobClient
+from moviie.subtitles import repository as subtitle_repository
+from moviie.subtitles.views import track_view
 from moviie.videos import repository
 from moviie.videos.errors import VideoNotFound
 from moviie.videos.repository import VideoFilters
@@ -41,7 +43,12 @@ def playback_urls(video: Video, public_url: str) -> PlaybackOut | None:
     )
 
 
-def video_view(video: Video, collection_ids: Sequence[str], public_url: str) -> VideoOut:
+def video_view(
+    video: Video,
+    collection_ids: Sequence[str],
+    public_url: str,
+    subtitles: Sequence[SubtitleTrack] = (),
+) -> VideoOut:
     return VideoOut(
         id=video.id,
         title=video.title,
@@ -60,7 +67,7 @@ def video_view(video: Video, collection_ids: Sequence[str], public_url: str) -> 
         source=SourceOut(filename=video.source_filename, content_type=video.source_content_type),
         playback=playback_urls(video, public_url),
         embed=f"{public_url}/embed/{video.id}",
-        subtitles=[],
+        subtitles=[track_view(t, public_url) for t in subtitles],
         error=ErrorOut(code=video.error_code, message=video.error_message or "")
         if video.error_code
         else None,
@@ -71,8 +78,12 @@ def video_view(video: Video, collection_ids: Sequence[str], public_url: str) -> 
 
 
 async def views(session: AsyncSession, videos: Sequence[Video], public_url: str) -> list[VideoOut]:
-    memberships = await repository.collection_ids_of(session, [v.id for v in videos])
-    return [video_view(v, memberships.get(v.id, []), public_url) for v in videos]
+    ids = [v.id for v in videos]
+    memberships = await repository.collection_ids_of(session, ids)
+    tracks = await subtitle_repository.tracks_of_videos(session, ids)
+    return [
+        video_view(v, memberships.get(v.id, []), public_url, tracks.get(v.id, [])) for v in videos
+    ]
 
 
 async def event_data(session: AsyncSession, video: Video, public_url: str) -> dict[str, Any]:

@@ -19,3 +19,5 @@ class Account(Timestamps, Base):
     trial_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     storage_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     credits_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The first day of the month whose plan credits the account holds (renewed monthly).
+    credits_month_start: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -29,6 +29,7 @@ class Video(Timestamps, Base):
     duration_s: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int | None]
     height: Mapped[int | None]
+    has_audio: Mapped[bool | None]  # known once probed
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     source_filename: Mapped[str | None] = mapped_column(String(255))
     source_content_type: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,93 @@
+"""Cues a person can read: at most 2 lines of 42 characters, on screen 1 to 7 seconds, cut where
+the speaker stops (a sentence end or a pause), never in the middle of a word."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MAX_LINE = 42
+MAX_LINES = 2
+MIN_DURATION_S = 1.0
+MAX_DURATION_S = 7.0
+PAUSE_S = 0.6  # a silence this long ends a cue
+SENTENCE_END = (".", "?", "!", "…", "。", "\uff1f", "\uff01")  # and CJK full-width ? !
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str  # its lines joined by "\n"
+
+
+def cues_from_words(words: Sequence[Word]) -> list[Cue]:
+    groups: list[list[Word]] = []
+    current: list[Word] = []
+    for i, word in enumerate(words):
+        if current and not _fits(current, word):
+            groups.append(current)
+            current = []
+        current.append(word)
+        following = words[i + 1] if i + 1 < len(words) else None
+        if following is not None and _ends_here(current, word, following):
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return _timed([g for g in groups if g])
+
+
+def _text(words: Sequence[Word]) -> str:
+    return " ".join(w.text.strip() for w in words if w.text.strip())
+
+
+def _fits(current: list[Word], word: Word) -> bool:
+    candidate = [*current, word]
+    if word.end - current[0].start > MAX_DURATION_S:
+        return False
+    return wrap(_text(candidate)) is not None
+
+
+def _ends_here(current: list[Word], word: Word, following: Word) -> bool:
+    """A sentence end or a pause closes a cue, once it has been up long enough to read."""
+    long_enough = word.end - current[0].start >= MIN_DURATION_S
+    sentence = word.text.strip().endswith(SENTENCE_END)
+    pause = following.start - word.end >= PAUSE_S
+    return pause or (sentence and long_enough)
+
+
+def wrap(text: str) -> str | None:
+    """`text` on at most two lines of at most 42 characters, balanced; None if it cannot be."""
+    if len(text) <= MAX_LINE:
+        return text
+    words = text.split(" ")
+    best: tuple[int, str] | None = None
+    for cut in range(1, len(words)):
+        first, second = " ".join(words[:cut]), " ".join(words[cut:])
+        if len(first) <= MAX_LINE and len(second) <= MAX_LINE:
+            score = abs(len(first) - len(second))
+            if best is None or score < best[0]:
+                best = (score, f"{first}\n{second}")
+    return best[1] if best else None
+
+
+def _timed(groups: list[list[Word]]) -> list[Cue]:
+    """Each cue from its first word's start to its last word's end, stretched to 1 s when that
+    is shorter (never over the next cue)."""
+    cues: list[Cue] = []
+    for i, group in enumerate(groups):
+        start, end = group[0].start, group[-1].end
+        if end - start < MIN_DURATION_S:
+            limit = groups[i + 1][0].start if i + 1 < len(groups) else start + MIN_DURATION_S
+            end = max(end, min(start + MIN_DURATION_S, limit))
+        text = wrap(_text(group)) or _text(group)[: MAX_LINE * MAX_LINES]
+        cues.append(Cue(round(start, 3), round(end, 3), text))
+    return cues
