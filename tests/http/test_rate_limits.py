@@ -14,7 +14,8 @@ from tests.http.test_errors import assert_problem
 async def _limited_client(
     database_url: str, tmp_path: Path, **overrides: object
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(database_url, tmp_path, rate_limit_per_minute=3, **overrides))
+    settings = {"rate_limit_per_minute": 3, **overrides}
+    app = create_app(make_settings(database_url, tmp_path, **settings))
     async with app.router.lifespan_context(app):
         await app.state.limiter.reset()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -82,3 +83,21 @@ async def test_errors_after_authentication_carry_the_budget(
     assert response.headers["RateLimit-Limit"] == "600"
     assert int(response.headers["RateLimit-Remaining"]) < 600
     assert len(response.headers.get_list("RateLimit-Limit")) == 1
+
+
+async def test_ai_requests_have_their_own_stricter_budget(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`MOVIIE_AI_RATE_LIMIT_PER_MINUTE` caps generation requests; reading is not charged to it."""
+    async for client in _limited_client(
+        database_url, tmp_path, rate_limit_per_minute=100, ai_rate_limit_per_minute=2
+    ):
+        account = await make_account(client.app.state.db)  # type: ignore[attr-defined]
+        headers = bearer(account.private_key)
+        url = "/v1/videos/vid_01m91jnotthere00000000000/subtitles"
+        first = [(await client.post(url, json={}, headers=headers)).status_code for _ in range(2)]
+        assert first == [404, 404]
+        refused = await client.post(url, json={}, headers=headers)
+        assert_problem(refused, 429, "rate_limited")
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+        assert (await client.get("/v1/jobs", headers=headers)).status_code == 200
