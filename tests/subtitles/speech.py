@@ -32,9 +32,9 @@ class Speech:
     onsets: list[float]  # where each sentence's first sound is, in seconds
 
 
-def _say(sentence: str, out: Path) -> np.ndarray:
+def _say(sentence: str, out: Path, voice: str) -> np.ndarray:
     subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out), sentence], check=True, timeout=60
+        ["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), sentence], check=True, timeout=60
     )
     resampled = out.with_suffix(".16k.wav")
     ffmpeg("-i", str(out), "-ac", "1", "-ar", str(RATE), "-sample_fmt", "s16", str(resampled))
@@ -43,7 +43,11 @@ def _say(sentence: str, out: Path) -> np.ndarray:
 
 
 def speech_video(
-    directory: Path, sentences: tuple[str, ...] = SENTENCES, *, picture: bool = True
+    directory: Path,
+    sentences: tuple[str, ...] = SENTENCES,
+    *,
+    picture: bool = True,
+    voice: str = "en-us",
 ) -> Speech:
     """The sentences, GAP_S of silence between them (and before the first), as an MP4."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -52,7 +56,7 @@ def speech_video(
     onsets: list[float] = []
     position = len(gap)
     for n, sentence in enumerate(sentences):
-        samples = _say(sentence, directory / f"s{n}.wav")
+        samples = _say(sentence, directory / f"s{n}.wav", voice)
         loud = np.nonzero(np.abs(samples.astype(np.int32)) > 500)[0]
         onsets.append((position + int(loud[0])) / RATE)
         parts += [samples, gap]

@@ -126,6 +126,8 @@ async def test_what_cannot_be_done_is_refused_up_front(
     assert missing.status_code == 404
     english_only = make_settings(database_url, tmp_path, whisper_model=english_model())
     assert whisper.languages_available(english_only) == {"en"}
+    if whisper.multilingual_installed():
+        assert "fr" in whisper.languages_available(make_settings(database_url, tmp_path))
     bad = await ai_client.post(
         "/v1/videos/vid_missing/subtitles", json={"language": "xx-!!"}, headers=bearer(key)
     )
@@ -149,6 +151,9 @@ async def test_translation_and_languages_are_checked_before_charging(
         app_with_workers.state.settings = settings
     assert french.status_code == 422
     assert french.json()["code"] == "language_unavailable"
+    unknown = await ai_client.post(url, json={"language": "zz"}, headers=bearer(key))
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "language_unavailable"
     assert (await ai_client.get("/v1/jobs", headers=bearer(key))).json()["data"] == []
 
 

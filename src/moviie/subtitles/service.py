@@ -104,15 +104,15 @@ async def request_subtitles(
     if video.has_audio is False:
         raise NoAudio(f"Video {video_id} has no audio stream.")
     available = whisper.languages_available(settings)
-    language = body.language
-    if available is not None:
-        language = language or "en"
-        if language not in available:
-            raise LanguageUnavailable(
-                f"Only {', '.join(sorted(available)) or 'no language'} can be transcribed here; "
-                "install moviie[multilingual] for others.",
-                param="language",
-            )
+    # Omitted: detected when the model knows several languages, else English.
+    language = body.language or (None if len(available) > 1 else "en")
+    if language is not None and language not in available:
+        hint = "" if len(available) > 1 else "; install moviie[multilingual] for others"
+        raise LanguageUnavailable(
+            f"{language!r} cannot be transcribed here (Whisper's codes, such as `en` or `fr`, "
+            f"are taken{hint}).",
+            param="language",
+        )
     if body.translate_to and not settings.llm_base_url:
         raise TranslationUnavailable(
             "Set MOVIIE_LLM_BASE_URL (an OpenAI-compatible API) to translate subtitles.",

@@ -149,14 +149,22 @@ def _english_only(model: str) -> bool:
     return False
 
 
-def languages_available(settings: Settings) -> set[str] | None:
-    """The languages a request may name (None: any Whisper language), without loading or
-    joining any model."""
+def languages_available(settings: Settings) -> frozenset[str]:
+    """The languages a request may name, without loading or joining any model."""
     if settings.whisper_model:
-        return {"en"} if _english_only(settings.whisper_model) else None
-    if multilingual_installed():
-        return None
-    return {"en"} if english_model() is not None else set()
+        multilingual = not _english_only(settings.whisper_model)
+    else:
+        multilingual = multilingual_installed()
+        if not multilingual and english_model() is None:
+            return frozenset()
+    return whisper_languages() if multilingual else frozenset({"en"})
+
+
+@functools.cache
+def whisper_languages() -> frozenset[str]:
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
 
 
 _lock = threading.Lock()  # one transcription at a time per process: each uses every core
