@@ -54,6 +54,15 @@ async def test_identical_requests_at_once_make_one_job_charged_once(
     assert again.status_code == 202
     assert again.json()["id"] != job_id
     await finished(ai_client, key, again.json()["id"])
+    listed = await ai_client.get(
+        "/v1/jobs",
+        params={"video_id": video["id"], "type": "subtitles", "status": "succeeded"},
+        headers=bearer(key),
+    )
+    assert [j["id"] for j in listed.json()["data"]] == [again.json()["id"], job_id]  # newest first
+    for other in ({"type": "quiz"}, {"status": "failed"}, {"video_id": "vid_other"}):
+        filtered = await ai_client.get("/v1/jobs", params=other, headers=bearer(key))
+        assert filtered.json()["data"] == [], other
     debits = [e for e in await _ledger(app_with_workers, account.account.id) if e.kind == "debit"]
     assert [e.job_id for e in debits] == [job_id, again.json()["id"]]
     entries = await _ledger(app_with_workers, account.account.id)
