@@ -35,20 +35,17 @@ class SubtitlesRequest(RequestModel):
     )
 
 
+_TRACK = {
+    "language": "en",
+    "label": "English",
+    "source": "generated",
+    "vtt": "http://127.0.0.1:8000/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/subtitles/en.vtt",
+    "srt": "http://127.0.0.1:8000/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/subtitles/en.srt",
+}
+
+
 class SubtitleTrackOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "language": "en",
-                    "label": "English",
-                    "source": "generated",
-                    "vtt": "http://127.0.0.1:8000/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/subtitles/en.vtt",
-                    "srt": "http://127.0.0.1:8000/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/subtitles/en.srt",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_TRACK]})
 
     language: str
     label: str
@@ -58,4 +55,6 @@ class SubtitleTrackOut(BaseModel):
 
 
 class SubtitleTracksOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_TRACK]}]})
+
     data: list[SubtitleTrackOut]
