@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -35,7 +35,7 @@ class SubtitlesRequest(RequestModel):
     )
 
 
-_TRACK = {
+_TRACK: dict[str, Any] = {
     "language": "en",
     "label": "English",
     "source": "generated",
