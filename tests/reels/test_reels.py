@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from moviie.accounts.service import NewAccount
 from moviie.config import Settings
 from moviie.media.ffmpeg import ffmpeg_binary
+from moviie.media.source import source_key
 from moviie.reels.framing import faces
 from tests.conftest import bearer
 from tests.media.clips import video as plain_video
@@ -187,3 +188,26 @@ async def test_a_square_reel(ai_client: httpx.AsyncClient, account: NewAccount, 
     [reel] = done["result"]["reels"]
     assert (reel["width"], reel["height"]) == (1080, 1080)
     await asyncio.sleep(0)
+
+
+async def test_a_failed_reels_job_is_refunded(
+    app_with_workers: FastAPI, ai_client: httpx.AsyncClient, account: NewAccount, talk: Talk
+) -> None:
+    """The source vanished from storage before the job read it: failed, refunded in full."""
+    key = account.private_key
+    source = await ready(ai_client, key, talk.path)
+    stored = (
+        Path(app_with_workers.state.settings.data_dir)
+        / "media"
+        / source_key(account.account.id, source["id"])
+    )
+    stored.unlink()
+    asked = await ai_client.post(
+        f"/v1/videos/{source['id']}/reels", json={"min_duration_s": 8}, headers=bearer(key)
+    )
+    assert asked.status_code == 202, asked.text
+    done, _ = await finished(ai_client, key, asked.json()["id"])
+    assert done["status"] == "failed"
+    assert done["credits"]["refunded"] == done["credits"]["charged"] > 0
+    ledger = (await ai_client.get("/v1/credits/ledger", headers=bearer(key))).json()["data"]
+    assert [e["kind"] for e in ledger[:2]] == ["refund", "debit"]
