@@ -69,9 +69,9 @@ def render_command(
 def frames_command(
     ffmpeg: str, source: Path, start_s: float, end_s: float, width: int, fps: float
 ) -> list[str]:
-    """Gray frames of the range at `fps`, `width` wide, as raw bytes on stdout."""
+    """RGB frames of the range at `fps`, `width` wide, as raw bytes on stdout."""
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-ss", f"{start_s:.3f}", "-to", f"{end_s:.3f}",
-        "-i", str(source), "-vf", f"fps={fps},scale={width}:-2,format=gray",
+        "-i", str(source), "-vf", f"fps={fps},scale={width}:-2,format=rgb24",
         "-f", "rawvideo", "-loglevel", "error", "-",
     ]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -91,24 +92,19 @@ async def select_moments(
     ]
 
 
-async def _gray_frames(
-    ffmpeg: str, source: Path, start_s: float, end_s: float, width: int, height: int
-) -> list[tuple[float, Any]]:
-    import numpy as np
-
+def _track(
+    ffmpeg: str, source: Path, start_s: float, end_s: float, width: int, height: int, scale: float
+) -> list[framing.Sample]:
+    """Blocking: sample the range's frames and follow the speaker, streaming."""
     command = render.frames_command(ffmpeg, source, start_s, end_s, width, framing.SAMPLE_FPS)
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
-    raw, _ = await process.communicate()
-    size = width * height
-    return [
-        (
-            i / framing.SAMPLE_FPS,
-            np.frombuffer(raw[i * size : (i + 1) * size], np.uint8).reshape(height, width),
-        )
-        for i in range(len(raw) // size)
-    ]
+    # The command is ours (ffmpeg's path, a stored file, numbers): no shell, no user text.
+    with subprocess.Popen(  # noqa: S603
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as process:
+        assert process.stdout is not None
+        frames = framing.read_frames(process.stdout, width, height, framing.SAMPLE_FPS)
+        samples = framing.follow(frames, scale)
+    return samples
 
 
 @DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=2.0)
@@ -143,9 +139,9 @@ async def render_reel(
     try:
         async with local_source(rt.storage, video.account_id, video.id, work) as source:
             detect_h = render.even(framing.DETECT_WIDTH * video.height / video.width)
-            frames = await _gray_frames(ffmpeg, source, start, end, framing.DETECT_WIDTH, detect_h)
+            scale = video.width / framing.DETECT_WIDTH
             samples = await asyncio.to_thread(
-                framing.follow, frames, video.width / framing.DETECT_WIDTH
+                _track, ffmpeg, source, start, end, framing.DETECT_WIDTH, detect_h, scale
             )
             path = framing.crop_path(samples, video.width, crop_w)
             moves = work / "moves.txt"

@@ -1,0 +1,617 @@
+"""The reels job on a generated talk, next to a bare ffmpeg encode of the same clips.
+
+    .venv/bin/python bench/reels.py [--minutes 5] [--count 3] [--database sqlite|postgresql]
+
+It generates, into a temp dir, a `--minutes` long talk: espeak-ng sayings of varied sentences on
+one theme (three speeds, 0.3-1.0 s pauses, a longer one every few sentences) over scikit-image's
+public-domain `astronaut` photo, 360 px square, swinging left and right across a 1280x720 frame
+(a 36 s period, so the face crosses the frame in every reel), H.264 + AAC, as tests/reels/talk.py
+makes its talk. Then, in this process and on the same machine:
+
+- moviie: `create_app(settings, worker_queues=QUEUES)` inside its lifespan (API + workers, as
+  `moviie serve`; SQLite in the temp data dir, or a fresh PostgreSQL database), queue polling
+  0.1 s. One account (credits granted if the trial's are short), the talk uploaded through an
+  `httpx.ASGITransport` client and waited for until ready. A subtitles job (`{"language":
+  "en"}`) runs first, untimed beyond being printed: the reels job finds its transcript and does
+  not transcribe again. The reels job (`{"count": --count}`, defaults otherwise: 15-60 s, 9:16,
+  captions) is timed from the start of `POST /v1/videos/{id}/reels` until `GET /v1/jobs/{id}`,
+  polled every 0.1 s, shows `succeeded`. Its parts come from the job engine's own step records
+  (`operation_outputs` of the job's workflow; `workflow_status` of its child workflows):
+  `find_transcript`, `select_moments` (selection: audio, scene cuts, YAKE, e5, scoring),
+  `render_reel` (per reel: frame sampling, face tracking, the ffmpeg render, storing the reel),
+  the `process_video` child workflows (each reel processed as an upload: HLS, poster, MP4) and
+  what is left (job begin/finish, queue wait, polling).
+- outside the job, on the moments the job chose (its result's `start_s` / `end_s`), the same
+  source file and the transcript the job used: `render_reel`'s pieces one by one, each timed:
+  frame sampling (`render.frames_command`), face tracking (`framing.follow`), the moves and
+  captions files, and the render (`render.render_command` with the moves and the captions,
+  exactly as the job builds it); and the bare encode: `render.render_command` without moves,
+  captions or fonts, the crop fixed at the centre (same range, same crop size, same 1080x1920
+  scale, libx264 veryfast crf 20, AAC). Bare and render alternate which goes first per moment.
+
+Model loads (e5, YAKE, the Haar cascade) take well under a second and count in the job. It prints
+the source duration, the job's total and its multiple of the source duration, each part, the
+pieces measured outside the job, the bare encode total, and the ratio render / bare encode,
+whose target is <= 1.3 (with render_reel / bare encode beside it, for information).
+
+A measurement, not a test: it exits 0 whatever the figures. It exits 1 when the setup fails, an
+ffmpeg run fails or a job fails, and 130 on Ctrl-C; it always removes its temp dir and drops its
+PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+import wave
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
+
+TARGET = 1.3  # render (moves + captions) / bare encode of the same clips, at most
+POLL_S = 0.1
+ASPECT = "9:16"  # the request's default
+WIDTH, HEIGHT, FPS = 1280, 720, 25
+FACE_SIZE = 360  # the photo's side in the frame
+SWING_S = 36.0  # the photo swings across the frame and back in this time
+SPEEDS = (140, 160, 180)  # espeak-ng words per minute
+SENTENCES = (
+    "Here's the key idea of this talk: small habits beat big plans.",
+    "Most people set goals in January and forget them by March.",
+    "The problem is not willpower, it is the size of the first step.",
+    "Imagine you want to read twenty books this year.",
+    "Reading ten pages every evening gets you there without any heroics.",
+    "You need a cue, a routine and a reward for a habit to stick.",
+    "The cue can be as simple as putting the book on your pillow.",
+    "Why does this work so well?",
+    "Because the brain loves doing what it did yesterday.",
+    "Never miss twice, that is the only rule worth keeping.",
+    "One bad day is an accident, two bad days are the start of a new habit.",
+    "Track your streak on a paper calendar by the door.",
+    "What if you could learn a language in fifteen minutes a day?",
+    "After one year that adds up to more than ninety hours of practice.",
+    "Stop waiting for the perfect moment to begin.",
+    "The best time to start was yesterday, the second best time is today.",
+    "Small wins build the confidence that big wins need.",
+    "This is why teams that ship every week outpace teams that plan for months.",
+    "Write down one thing you will do tomorrow morning before coffee.",
+    "Make it so easy that saying no would feel silly.",
+    "Then make it a little harder every two weeks.",
+    "Remember that progress is rarely a straight line.",
+    "Some weeks you will move fast, other weeks you will barely move at all.",
+    "Keep showing up and the results will follow.",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The talk
+
+
+def run_ffmpeg(cmd: list[str], what: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise BenchFailed(f"ffmpeg ({what}) exited with {done.returncode}:\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def say(sentence: str, speed: int, out: Path) -> tuple[np.ndarray, int]:
+    """espeak-ng's 16-bit mono samples of `sentence` and their rate."""
+    done = subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(out), sentence],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        raise BenchFailed(f"espeak-ng exited with {done.returncode}: {done.stderr}")
+    with wave.open(str(out)) as wav:
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16), wav.getframerate()
+
+
+def speech_wav(directory: Path, seconds: float, seed: int) -> tuple[Path, int, int]:
+    """`seconds` of sentences with 0.3-1.0 s pauses, 1.5-2.5 s every 3-5 sentences (silence
+    pads the end), as a WAV; (path, sentences said, words said)."""
+    rng = random.Random(seed)
+    takes: dict[tuple[int, int], np.ndarray] = {}
+    rate = 0
+    parts: list[np.ndarray] = []
+    length = said = words = 0
+    order: list[tuple[int, int]] = []
+    paragraph = rng.randint(3, 5)
+    while True:
+        if not order:  # every sentence once per round, each at a random speed
+            order = [(n, rng.choice(SPEEDS)) for n in range(len(SENTENCES))]
+            rng.shuffle(order)
+        key = order.pop()
+        if key not in takes:
+            takes[key], rate = say(SENTENCES[key[0]], key[1], directory / f"s{key[0]}-{key[1]}.wav")
+        paragraph -= 1
+        pause = rng.uniform(1.5, 2.5) if paragraph == 0 else rng.uniform(0.3, 1.0)
+        if paragraph == 0:
+            paragraph = rng.randint(3, 5)
+        gap = np.zeros(int(pause * rate), dtype=np.int16)
+        if (length + len(gap) + len(takes[key])) / rate > seconds:
+            break
+        parts += [gap, takes[key]]
+        length += len(gap) + len(takes[key])
+        said += 1
+        words += len(SENTENCES[key[0]].split())
+    parts.append(np.zeros(int(seconds * rate) - length, dtype=np.int16))
+    path = directory / "speech.wav"
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.concatenate(parts).tobytes())
+    return path, said, words
+
+
+def talk_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tuple[Path, int, int]:
+    """The speech over the astronaut photo swinging across a 1280x720 frame, as an MP4;
+    (path, sentences said, words said)."""
+    from skimage import data
+    from skimage.io import imsave
+
+    directory.mkdir(parents=True, exist_ok=True)
+    wav, said, words = speech_wav(directory, seconds, seed)
+    photo = directory / "astronaut.png"
+    imsave(photo, np.asarray(data.astronaut()))
+    swing = f"({WIDTH}-{FACE_SIZE})/2*(1+sin(2*PI*t/{SWING_S:g}))"
+    bob = f"({HEIGHT}-{FACE_SIZE})/2+60*sin(2*PI*t/11)"
+    out = directory / "talk.mp4"
+    cmd = [
+        ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+        "-f", "lavfi", "-i", f"color=c=0x303840:s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds:.3f}",
+        "-loop", "1", "-i", str(photo), "-i", str(wav),
+        "-filter_complex",
+        f"[1:v]scale={FACE_SIZE}:{FACE_SIZE}[p];[0:v][p]overlay=x='{swing}':y='{bob}':shortest=1[v]",
+        "-map", "[v]", "-map", "2:a",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "128k", "-t", f"{seconds:.3f}", "-movflags", "+faststart", str(out),
+    ]  # fmt: skip
+    run_ffmpeg(cmd, "make the talk video")
+    return out, said, words
+
+
+# --------------------------------------------------------------------------------------------
+# Outside the job: render_reel's pieces, and the bare encode
+
+
+@dataclass
+class Pieces:
+    sampling: float = 0.0  # ffmpeg: gray frames at framing.SAMPLE_FPS
+    tracking: float = 0.0  # framing.follow on them
+    files: float = 0.0  # crop path, sendcmd script, captions document, font dir
+    render: float = 0.0  # render_command with the moves and the captions
+    bare: float = 0.0  # render_command, centre crop, no moves, no captions
+    frames: int = 0
+    moves: int = 0
+    clip_s: float = 0.0
+
+    def add(self, other: Pieces) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def outside_job(
+    ffmpeg: str,
+    source: Path,
+    video: dict[str, Any],
+    moment: dict[str, Any],
+    words: list[dict[str, Any]],
+    work: Path,
+    bare_first: bool,
+) -> Pieces:
+    """render_reel's work on one moment, as the job does it, each piece timed; and the bare
+    encode of the same range to the same size."""
+    from moviie.reels import captions, framing, render
+    from moviie.subtitles.cues import Word
+
+    work.mkdir(parents=True)
+    width, height = int(video["width"]), int(video["height"])
+    has_audio = True  # the talk has sound (the job refuses a video without)
+    start, end = float(moment["start_s"]), float(moment["end_s"])
+    crop_w, crop_h = render.crop_size(width, height, ASPECT)
+    size = render.ASPECTS[ASPECT]
+    y = (height - crop_h) // 2
+    pieces = Pieces(clip_s=end - start)
+
+    detect_h = render.even(framing.DETECT_WIDTH * height / width)
+    started = time.perf_counter()
+    done = subprocess.run(
+        render.frames_command(ffmpeg, source, start, end, framing.DETECT_WIDTH, framing.SAMPLE_FPS),
+        capture_output=True,
+    )
+    pieces.sampling = time.perf_counter() - started
+    if done.returncode != 0:
+        raise BenchFailed(f"ffmpeg (sample frames) exited with {done.returncode}")
+    frame_bytes = framing.DETECT_WIDTH * detect_h
+    frames = [
+        (
+            i / framing.SAMPLE_FPS,
+            np.frombuffer(done.stdout[i * frame_bytes : (i + 1) * frame_bytes], np.uint8).reshape(
+                detect_h, framing.DETECT_WIDTH
+            ),
+        )
+        for i in range(len(done.stdout) // frame_bytes)
+    ]
+    pieces.frames = len(frames)
+
+    started = time.perf_counter()
+    samples = framing.follow(frames, width / framing.DETECT_WIDTH)
+    pieces.tracking = time.perf_counter() - started
+
+    started = time.perf_counter()
+    path = framing.crop_path(samples, width, crop_w)
+    script = framing.sendcmd_script(path)
+    moves = work / "moves.txt"
+    moves.write_text(script)
+    inside = [
+        Word(w["text"], float(w["start"]), float(w["end"]))
+        for w in words
+        if start <= float(w["start"]) < end
+    ]
+    subtitles = work / "captions.ass"
+    subtitles.write_text(captions.ass_document(inside, start, *size))
+    fonts = captions.font_dir(work)
+    pieces.files = time.perf_counter() - started
+    pieces.moves = script.count("\n") - 1 if path else 0
+
+    full = render.render_command(
+        ffmpeg, source, work / "reel.mp4", start_s=start, end_s=end,
+        crop=(crop_w, crop_h, path[0][1] if path else 0, y), size=size,
+        moves=moves if path else None, captions=subtitles, fonts=fonts, has_audio=has_audio,
+    )  # fmt: skip
+    bare = render.render_command(
+        ffmpeg, source, work / "bare.mp4", start_s=start, end_s=end,
+        crop=(crop_w, crop_h, (width - crop_w) // 2, y), size=size,
+        moves=None, captions=None, fonts=None, has_audio=has_audio,
+    )  # fmt: skip
+    if bare_first:
+        pieces.bare = run_ffmpeg(bare, "bare encode")
+        pieces.render = run_ffmpeg(full, "render with moves and captions")
+    else:
+        pieces.render = run_ffmpeg(full, "render with moves and captions")
+        pieces.bare = run_ffmpeg(bare, "bare encode")
+    return pieces
+
+
+# --------------------------------------------------------------------------------------------
+# Moviie, in process
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    child: str | None = None  # a child workflow's id
+
+
+@dataclass
+class JobRun:
+    seconds: float  # POST start -> succeeded seen
+    job: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)  # the engine's records of the job's workflow
+    note: str = ""  # why the steps are missing, if they are
+
+
+async def upload_ready(client: Any, headers: dict[str, str], path: Path) -> dict[str, Any]:
+    files = {"file": (path.name, await asyncio.to_thread(path.read_bytes), "video/mp4")}
+    response = await client.post("/v1/videos", headers=headers, files=files, data={"title": "b"})
+    if response.status_code != 201:
+        raise BenchFailed(f"POST /v1/videos answered {response.status_code} {response.text[:1500]}")
+    video_id = response.json()["id"]
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        video = (await client.get(f"/v1/videos/{video_id}", headers=headers)).json()
+        if video["status"] == "ready":
+            return dict(video)
+        if video["status"] == "failed":
+            raise BenchFailed(f"video {video_id} failed: {video.get('error')}")
+        await asyncio.sleep(POLL_S)
+    raise BenchFailed(f"video {video_id} not ready after 900 s")
+
+
+async def timed_job(
+    app: Any, client: Any, headers: dict[str, str], path: str, body: dict[str, Any]
+) -> JobRun:
+    started = time.perf_counter()
+    response = await client.post(path, json=body, headers=headers)
+    if response.status_code != 202:
+        raise BenchFailed(f"POST {path} answered {response.status_code} {response.text[:1500]}")
+    job_id = response.json()["id"]
+    while True:
+        job = (await client.get(f"/v1/jobs/{job_id}", headers=headers)).json()
+        if job["status"] == "succeeded":
+            seconds = time.perf_counter() - started
+            break
+        if job["status"] == "failed":
+            raise BenchFailed(f"job {job_id} failed: {job.get('error')}")
+        if time.perf_counter() - started > 3600:
+            raise BenchFailed(f"job {job_id} not done after an hour: {job}")
+        await asyncio.sleep(POLL_S)
+    run = JobRun(seconds, job)
+    try:
+        run.steps = await engine_steps(app, job_id)
+    except Exception as exc:
+        run.note = f"(engine records not readable: {exc})"
+    return run
+
+
+async def engine_steps(app: Any, job_id: str) -> list[Step]:
+    """Each step of the job's workflow (its id is the job's) and how long it took; a child
+    workflow's time is its own, from its status row (created -> last updated)."""
+    from sqlalchemy import bindparam, text
+
+    schema = "" if app.state.settings.database_url.startswith("sqlite") else "dbos."
+    async with app.state.db.transaction(write=False) as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT function_name, started_at_epoch_ms, completed_at_epoch_ms, "
+                    f"child_workflow_id FROM {schema}operation_outputs "
+                    "WHERE workflow_uuid = :id ORDER BY function_id"
+                ),
+                {"id": job_id},
+            )
+        ).all()
+        children = [c for _, _, _, c in rows if c]
+        spans: dict[str, float] = {}
+        if children:
+            query = text(
+                f"SELECT workflow_uuid, created_at, updated_at FROM {schema}workflow_status "
+                "WHERE workflow_uuid IN :ids"
+            ).bindparams(bindparam("ids", expanding=True))
+            for uid, made, updated in (await session.execute(query, {"ids": children})).all():
+                spans[uid] = (updated - made) / 1000
+    steps = []
+    for name, began, ended, child in rows:
+        short = name.rsplit(".", 1)[-1]
+        if child and name != "DBOS.getResult":
+            steps.append(Step(short, spans.get(child, 0.0), child))
+        elif not child and began and ended:
+            steps.append(Step(short, (ended - began) / 1000))
+    return steps
+
+
+@dataclass
+class Outcome:
+    video: dict[str, Any]
+    subtitles: JobRun
+    reels: JobRun
+    pieces: list[Pieces]
+
+
+async def in_process(settings: Any, ffmpeg: str, talk: Path, args: argparse.Namespace) -> Outcome:
+    import httpx
+
+    from moviie.accounts.service import create_account
+    from moviie.ai.pricing import price
+    from moviie.app import create_app
+    from moviie.credits.service import grant
+    from moviie.jobs.queues import QUEUES
+
+    app = create_app(settings, worker_queues=QUEUES)
+    async with app.router.lifespan_context(app):
+        async with app.state.db.transaction() as session:
+            account = await create_account(
+                session, email=f"{uuid.uuid4().hex[:10]}@example.test", name="Bench"
+            )
+            seconds = args.minutes * 60 + 1
+            needed = price("subtitles", seconds) + price("reels", seconds)
+            if account.account.credits_balance < needed:
+                await grant(session, account.account.id, needed, note="reels bench")
+        headers = {"Authorization": f"Bearer {account.private_key}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://moviie.test", timeout=httpx.Timeout(600.0)
+        ) as client:
+            started = time.perf_counter()
+            video = await upload_ready(client, headers, talk)
+            print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
+
+            path = f"/v1/videos/{video['id']}"
+            subtitles = await timed_job(
+                app, client, headers, f"{path}/subtitles", {"language": "en"}
+            )
+            words = subtitles.job["result"]["transcript"]["words"]
+            print(
+                f"subtitles job (so the reels job finds a transcript): {subtitles.seconds:.2f} s, "
+                f"{len(words)} words",
+                flush=True,
+            )
+            reels = await timed_job(app, client, headers, f"{path}/reels", {"count": args.count})
+            print(f"reels job: {reels.seconds:.2f} s", flush=True)
+
+            pieces = []
+            for index, reel in enumerate(reels.job["result"]["reels"]):
+                work = talk.parent / f"outside-{index}"
+                one = await asyncio.to_thread(
+                    outside_job, ffmpeg, talk, video, reel, words, work, index % 2 == 0
+                )
+                pieces.append(one)
+                print(
+                    f"  moment {index + 1} ({reel['start_s']:.1f}-{reel['end_s']:.1f} s): "
+                    f"render {one.render:.2f} s, bare {one.bare:.2f} s",
+                    flush=True,
+                )
+    return Outcome(video, subtitles, reels, pieces)
+
+
+# --------------------------------------------------------------------------------------------
+# Orchestration
+
+
+def job_record(job: dict[str, Any]) -> str:
+    """Queued and running time from the job's own timestamps."""
+    try:
+        created, begun, ended = (
+            datetime.fromisoformat(job[k]) for k in ("created_at", "started_at", "finished_at")
+        )
+    except (TypeError, ValueError, KeyError):
+        return "(timestamps missing)"
+    return (
+        f"queued {(begun - created).total_seconds():.2f} s, "
+        f"running {(ended - begun).total_seconds():.2f} s"
+    )
+
+
+def line(label: str, seconds: float, source_s: float, extra: str = "") -> str:
+    return f"{label:<44}{seconds:8.2f} s  {seconds / source_s:6.3f}x source{extra}"
+
+
+def report(outcome: Outcome, source_s: float) -> None:
+    reels = outcome.reels
+    result = reels.job["result"]["reels"]
+    total = reels.seconds
+    by_name: dict[str, list[float]] = {}
+    for step in reels.steps:
+        by_name.setdefault(step.name, []).append(step.seconds)
+    known = ("find_transcript", "select_moments", "render_reel", "process_video")
+    stepped = sum(step.seconds for step in reels.steps)
+
+    def part(name: str) -> tuple[float, int]:
+        return sum(by_name.get(name, [])), len(by_name.get(name, []))
+
+    print()
+    print("order: subtitles job, reels job, then per moment bare/render alternating first")
+    print(f"source duration:                            {source_s:8.2f} s")
+    made = ", ".join(
+        f"{r['start_s']:.1f}-{r['end_s']:.1f} s {r['width']}x{r['height']}" for r in result
+    )
+    print(f"reels made: {len(result)} ({made})")
+    print(f"subtitles job before it (transcript reused): {outcome.subtitles.seconds:7.2f} s")
+    print(line("reels job (POST -> succeeded):", total, source_s))
+    print(f"  its own record: {job_record(reels.job)}")
+    if reels.note:
+        print(f"  {reels.note}")
+    else:
+        for name, label in (
+            ("find_transcript", "find_transcript (no transcription)"),
+            ("select_moments", "selection (select_moments)"),
+            ("render_reel", "render_reel"),
+            ("process_video", "process_video (HLS etc. of the reels)"),
+        ):
+            seconds, count = part(name)
+            print(line(f"  {label}:", seconds, source_s, f"  {seconds / total:6.1%}  x{count}"))
+        others = [s for s in reels.steps if s.name not in known]
+        other = sum(s.seconds for s in others)
+        names = ", ".join(sorted({s.name for s in others}))
+        print(line("  other engine steps:", other, source_s, f"  {other / total:6.1%}  ({names})"))
+        rest = total - stepped
+        print(
+            line("  outside any step:", rest, source_s, f"  {rest / total:6.1%}")
+            + "  (queue wait, workflow bookkeeping, 0.1 s polling)"
+        )
+
+    sums = Pieces()
+    for one in outcome.pieces:
+        sums.add(one)
+    clip_s = sums.clip_s
+    render_reel_s, _ = part("render_reel")
+    print()
+    print(f"outside the job, the same {len(outcome.pieces)} moments ({clip_s:.1f} s of clips):")
+    print(line("  frame sampling (ffmpeg, gray 480 px, 5 fps):", sums.sampling, source_s))
+    print(
+        line("  face tracking (framing.follow):", sums.tracking, source_s)
+        + f"  ({sums.frames} frames, {sums.tracking / max(sums.frames, 1) * 1000:.1f} ms each)"
+    )
+    print(line("  crop path, moves + captions files:", sums.files, source_s))
+    print(
+        line("  render (moves + captions):", sums.render, source_s) + f"  ({sums.moves} crop moves)"
+    )
+    print(line("  bare encode (centre crop, no captions):", sums.bare, source_s))
+    if not reels.note and render_reel_s:
+        measured = sums.sampling + sums.tracking + sums.files + sums.render
+        print(
+            line("  render_reel minus those (storage, rows):", render_reel_s - measured, source_s)
+            + "  (estimate: different runs)"
+        )
+    ratio = sums.render / sums.bare
+    verdict = "ok" if ratio <= TARGET else "ABOVE TARGET"
+    print()
+    print(f"render / bare encode = {ratio:.3f}   {verdict} (<= {TARGET:.1f})")
+    tracked = (sums.sampling + sums.tracking + sums.files + sums.render) / sums.bare
+    print(f"(sampling + tracking + files + render) / bare encode = {tracked:.3f}   (information)")
+    if not reels.note and render_reel_s:
+        print(f"render_reel steps / bare encode = {render_reel_s / sums.bare:.3f}   (information)")
+    print(f"reels job / source duration = {total / source_s:.3f}")
+
+
+def run(args: argparse.Namespace, tmp: Path) -> int:
+    from moviie.config import Settings
+    from moviie.db import migrate
+    from moviie.jobs.engine import migrate_engine
+    from moviie.log import configure_logging
+    from moviie.media.ffmpeg import ffmpeg_binary
+
+    ffmpeg = ffmpeg_binary(Settings())
+    started = time.perf_counter()
+    talk, said, words = talk_video(ffmpeg, tmp / "talk", args.minutes * 60.0, seed=1)
+    print(
+        f"talk video: {args.minutes} min, {said} sentences / {words} words spoken, "
+        f"{WIDTH}x{HEIGHT} H.264 + AAC, {talk.stat().st_size / 1e6:.1f} MB, generated in "
+        f"{time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs; {args.database}",
+        flush=True,
+    )
+
+    data_dir = tmp / "data"
+    data_dir.mkdir()
+    sqlite = args.database == "sqlite"
+    url = f"sqlite:///{data_dir / 'moviie.db'}" if sqlite else create_pg_database()
+    try:
+        settings = Settings(
+            data_dir=data_dir,
+            database_url=url,
+            log_format="console",
+            log_level="WARNING",
+            queue_polling_interval_s=POLL_S,
+            rate_limit_per_minute=10**9,
+        )
+        configure_logging(settings.log_format, settings.log_level)
+        migrate.upgrade(url)
+        migrate_engine(settings)
+        outcome = asyncio.run(in_process(settings, ffmpeg, talk, args))
+    finally:
+        if not sqlite:
+            drop_pg_database(url)
+    if not outcome.pieces:
+        raise BenchFailed("the reels job made no reels")
+    report(outcome, float(outcome.video["duration_s"]))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--minutes", type=int, default=5, help="length of the talk video")
+    parser.add_argument("--count", type=int, default=3, help="reels asked for (1-10)")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir")
+    args = parser.parse_args()
+    if args.minutes < 1:
+        parser.error("--minutes must be >= 1")
+    if not 1 <= args.count <= 10:
+        parser.error("--count must be 1-10")
+    return run_benchmark(
+        "moviie-bench-reels-", lambda tmp, _procs: run(args, tmp), keep_tmp=args.keep_tmp
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
