@@ -1,6 +1,7 @@
 """The reels job on a generated talk, next to a bare ffmpeg encode of the same clips.
 
     .venv/bin/python bench/reels.py [--minutes 5] [--count 3] [--database sqlite|postgresql]
+                                    [--split-render]
 
 It generates, into a temp dir, a `--minutes` long talk: espeak-ng sayings of varied sentences on
 one theme (three speeds, 0.3-1.0 s pauses, a longer one every few sentences) over scikit-image's
@@ -28,6 +29,8 @@ makes its talk. Then, in this process and on the same machine:
   exactly as the job builds it); and the bare encode: `render.render_command` without moves,
   captions or fonts, the crop fixed at the centre (same range, same crop size, same 1080x1920
   scale, libx264 veryfast crf 20, AAC). Bare and render alternate which goes first per moment.
+  With `--split-render`, the render is also timed with only the moves and with only the
+  captions, to see which of the two costs what over the bare encode.
 
 Model loads (e5, YAKE, the Haar cascade) take well under a second and count in the job. It prints
 the source duration, the job's total and its multiple of the source duration, each part, the
@@ -198,6 +201,8 @@ class Pieces:
     files: float = 0.0  # crop path, sendcmd script, captions document, font dir
     render: float = 0.0  # render_command with the moves and the captions
     bare: float = 0.0  # render_command, centre crop, no moves, no captions
+    moves_only: float = 0.0  # with --split-render: the moves, no captions
+    captions_only: float = 0.0  # with --split-render: the captions, centre crop
     frames: int = 0
     moves: int = 0
     clip_s: float = 0.0
@@ -215,9 +220,11 @@ def outside_job(
     words: list[dict[str, Any]],
     work: Path,
     bare_first: bool,
+    split: bool,
 ) -> Pieces:
     """render_reel's work on one moment, as the job does it, each piece timed; and the bare
-    encode of the same range to the same size."""
+    encode of the same range to the same size (with `split`, also the render with only the
+    moves and with only the captions)."""
     from moviie.reels import captions, framing, render
     from moviie.subtitles.cues import Word
 
@@ -287,6 +294,19 @@ def outside_job(
     else:
         pieces.render = run_ffmpeg(full, "render with moves and captions")
         pieces.bare = run_ffmpeg(bare, "bare encode")
+    if split:
+        moves_only = render.render_command(
+            ffmpeg, source, work / "moves.mp4", start_s=start, end_s=end,
+            crop=(crop_w, crop_h, path[0][1] if path else 0, y), size=size,
+            moves=moves if path else None, captions=None, fonts=None, has_audio=has_audio,
+        )  # fmt: skip
+        captions_only = render.render_command(
+            ffmpeg, source, work / "captions.mp4", start_s=start, end_s=end,
+            crop=(crop_w, crop_h, (width - crop_w) // 2, y), size=size,
+            moves=None, captions=subtitles, fonts=fonts, has_audio=has_audio,
+        )  # fmt: skip
+        pieces.moves_only = run_ffmpeg(moves_only, "render with the moves only")
+        pieces.captions_only = run_ffmpeg(captions_only, "render with the captions only")
     return pieces
 
 
@@ -441,7 +461,15 @@ async def in_process(settings: Any, ffmpeg: str, talk: Path, args: argparse.Name
             for index, reel in enumerate(reels.job["result"]["reels"]):
                 work = talk.parent / f"outside-{index}"
                 one = await asyncio.to_thread(
-                    outside_job, ffmpeg, talk, video, reel, words, work, index % 2 == 0
+                    outside_job,
+                    ffmpeg,
+                    talk,
+                    video,
+                    reel,
+                    words,
+                    work,
+                    index % 2 == 0,
+                    args.split_render,
                 )
                 pieces.append(one)
                 print(
@@ -474,7 +502,7 @@ def line(label: str, seconds: float, source_s: float, extra: str = "") -> str:
     return f"{label:<44}{seconds:8.2f} s  {seconds / source_s:6.3f}x source{extra}"
 
 
-def report(outcome: Outcome, source_s: float) -> None:
+def report(outcome: Outcome, source_s: float, count: int) -> None:
     reels = outcome.reels
     result = reels.job["result"]["reels"]
     total = reels.seconds
@@ -493,7 +521,7 @@ def report(outcome: Outcome, source_s: float) -> None:
     made = ", ".join(
         f"{r['start_s']:.1f}-{r['end_s']:.1f} s {r['width']}x{r['height']}" for r in result
     )
-    print(f"reels made: {len(result)} ({made})")
+    print(f"reels made: {len(result)} of {count} asked ({made})")
     print(f"subtitles job before it (transcript reused): {outcome.subtitles.seconds:7.2f} s")
     print(line("reels job (POST -> succeeded):", total, source_s))
     print(f"  its own record: {job_record(reels.job)}")
@@ -535,11 +563,20 @@ def report(outcome: Outcome, source_s: float) -> None:
         line("  render (moves + captions):", sums.render, source_s) + f"  ({sums.moves} crop moves)"
     )
     print(line("  bare encode (centre crop, no captions):", sums.bare, source_s))
+    if sums.moves_only or sums.captions_only:
+        print(
+            line("  render, moves only:", sums.moves_only, source_s)
+            + f"  {sums.moves_only / sums.bare:.3f}x bare"
+        )
+        print(
+            line("  render, captions only (centre crop):", sums.captions_only, source_s)
+            + f"  {sums.captions_only / sums.bare:.3f}x bare"
+        )
     if not reels.note and render_reel_s:
         measured = sums.sampling + sums.tracking + sums.files + sums.render
         print(
             line("  render_reel minus those (storage, rows):", render_reel_s - measured, source_s)
-            + "  (estimate: different runs)"
+            + "  (estimate across runs: noise can make it negative)"
         )
     ratio = sums.render / sums.bare
     verdict = "ok" if ratio <= TARGET else "ABOVE TARGET"
@@ -591,7 +628,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             drop_pg_database(url)
     if not outcome.pieces:
         raise BenchFailed("the reels job made no reels")
-    report(outcome, float(outcome.video["duration_s"]))
+    report(outcome, float(outcome.video["duration_s"]), args.count)
     return 0
 
 
@@ -602,6 +639,11 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=5, help="length of the talk video")
     parser.add_argument("--count", type=int, default=3, help="reels asked for (1-10)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--split-render",
+        action="store_true",
+        help="also time the render with only the moves and with only the captions",
+    )
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
     if args.minutes < 1:
