@@ -24,15 +24,17 @@ makes its talk. Then, in this process and on the same machine:
   what is left (job begin/finish, queue wait, polling).
 - outside the job, on the moments the job chose (its result's `start_s` / `end_s`), the same
   source file and the transcript the job used: `render_reel`'s pieces one by one, each timed:
-  frame sampling (`render.frames_command`), face tracking (`framing.follow`), the moves and
-  captions files, and the render (`render.render_command` with the moves and the captions,
+  frame sampling (`render.frames_command`, read into memory), face tracking (`framing.follow`
+  with the detector it picks: BlazeFace when installed, else the Haar cascade; the job streams
+  the frames through it as ffmpeg decodes, here the two run apart), the moves and captions
+  files, and the render (`render.render_command` with the moves and the captions,
   exactly as the job builds it); and the bare encode: `render.render_command` without moves,
   captions or fonts, the crop fixed at the centre (same range, same crop size, same 1080x1920
   scale, libx264 veryfast crf 20, AAC). Bare and render alternate which goes first per moment.
   With `--split-render`, the render is also timed with only the moves and with only the
   captions, to see which of the two costs what over the bare encode.
 
-Model loads (e5, YAKE, the Haar cascade) take well under a second and count in the job. It prints
+Model loads (e5, YAKE, the face detector) take well under a second and count in the job. It prints
 the source duration, the job's total and its multiple of the source duration, each part, the
 pieces measured outside the job, the bare encode total, and the ratio render / bare encode,
 whose target is <= 1.3 (with render_reel / bare encode beside it, for information).
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import random
 import subprocess
@@ -196,7 +199,7 @@ def talk_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tuple
 
 @dataclass
 class Pieces:
-    sampling: float = 0.0  # ffmpeg: gray frames at framing.SAMPLE_FPS
+    sampling: float = 0.0  # ffmpeg: RGB frames at framing.SAMPLE_FPS, DETECT_WIDTH wide
     tracking: float = 0.0  # framing.follow on them
     files: float = 0.0  # crop path, sendcmd script, captions document, font dir
     render: float = 0.0  # render_command with the moves and the captions
@@ -246,16 +249,8 @@ def outside_job(
     pieces.sampling = time.perf_counter() - started
     if done.returncode != 0:
         raise BenchFailed(f"ffmpeg (sample frames) exited with {done.returncode}")
-    frame_bytes = framing.DETECT_WIDTH * detect_h
-    frames = [
-        (
-            i / framing.SAMPLE_FPS,
-            np.frombuffer(done.stdout[i * frame_bytes : (i + 1) * frame_bytes], np.uint8).reshape(
-                detect_h, framing.DETECT_WIDTH
-            ),
-        )
-        for i in range(len(done.stdout) // frame_bytes)
-    ]
+    raw = io.BytesIO(done.stdout)
+    frames = list(framing.read_frames(raw, framing.DETECT_WIDTH, detect_h, framing.SAMPLE_FPS))
     pieces.frames = len(frames)
 
     started = time.perf_counter()
@@ -503,6 +498,8 @@ def line(label: str, seconds: float, source_s: float, extra: str = "") -> str:
 
 
 def report(outcome: Outcome, source_s: float, count: int) -> None:
+    from moviie.reels import framing
+
     reels = outcome.reels
     result = reels.job["result"]["reels"]
     total = reels.seconds
@@ -553,9 +550,9 @@ def report(outcome: Outcome, source_s: float, count: int) -> None:
     render_reel_s, _ = part("render_reel")
     print()
     print(f"outside the job, the same {len(outcome.pieces)} moments ({clip_s:.1f} s of clips):")
-    print(line("  frame sampling (ffmpeg, gray 480 px, 5 fps):", sums.sampling, source_s))
+    print(line("  frame sampling (ffmpeg, RGB 480 px, 5 fps):", sums.sampling, source_s))
     print(
-        line("  face tracking (framing.follow):", sums.tracking, source_s)
+        line(f"  face tracking (framing.follow, {framing.detector()}):", sums.tracking, source_s)
         + f"  ({sums.frames} frames, {sums.tracking / max(sums.frames, 1) * 1000:.1f} ms each)"
     )
     print(line("  crop path, moves + captions files:", sums.files, source_s))

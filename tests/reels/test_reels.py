@@ -173,8 +173,13 @@ async def test_a_video_shorter_than_the_reels_is_refused_before_charging(
 
 
 async def test_a_square_reel(ai_client: httpx.AsyncClient, account: NewAccount, talk: Talk) -> None:
+    """A private talk gives private reels (they play only with a token, as their source)."""
     key = account.private_key
     source = await ready(ai_client, key, talk.path)
+    private = await ai_client.patch(
+        f"/v1/videos/{source['id']}", json={"privacy": "private"}, headers=bearer(key)
+    )
+    assert private.status_code == 200, private.text
     asked = await ai_client.post(
         f"/v1/videos/{source['id']}/reels",
         json={"count": 1, "min_duration_s": 6, "max_duration_s": 10, "aspect": "1:1",
@@ -186,6 +191,9 @@ async def test_a_square_reel(ai_client: httpx.AsyncClient, account: NewAccount, 
     assert done["status"] == "succeeded", done
     [reel] = done["result"]["reels"]
     assert (reel["width"], reel["height"]) == (1080, 1080)
+    made = await ai_client.get(f"/v1/videos/{reel['video_id']}", headers=bearer(key))
+    assert made.json()["privacy"] == "private"
+    assert (await ai_client.get(path_of(reel["mp4"]))).status_code in (401, 403)
     await asyncio.sleep(0)
 
 

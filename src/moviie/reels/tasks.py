@@ -164,7 +164,8 @@ async def render_reel(
             await run_ffmpeg(command, duration_s=end - start)
         nbytes = out.stat().st_size
         async with rt.db.transaction() as session:
-            fields = VideoCreateFields(title=moment["title"][:500])
+            # A reel is as private as the video it was cut from.
+            fields = VideoCreateFields(title=moment["title"][:500], privacy=video.privacy)
             reel = await videos.create_video(
                 session, video.account_id, fields, status="processing",
                 public_url=rt.settings.resolved_public_url, source_filename="reel.mp4",
