@@ -30,6 +30,7 @@ from moviie.http.session import Session
 from moviie.jobs.client import shared_job_client
 from moviie.media.api import router as media_router
 from moviie.playback.api import router as signing_keys_router
+from moviie.quiz.api import router as quiz_router
 from moviie.reels.api import router as reels_router
 from moviie.storage.factory import open_storage
 from moviie.subtitles.api import router as subtitles_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.include_router(webhooks_router)
     app.include_router(subtitles_router)
     app.include_router(reels_router)
+    app.include_router(quiz_router)
     app.include_router(jobs_router)
     app.include_router(credits_router)
 

@@ -26,6 +26,7 @@ from moviie.log import get_logger
 from moviie.maintenance import tasks as maintenance_tasks
 from moviie.media import tasks as media_tasks
 from moviie.net.guard import guarded_client
+from moviie.quiz import tasks as quiz_tasks
 from moviie.reels import tasks as reel_tasks
 from moviie.storage.base import Storage
 from moviie.storage.factory import open_storage
@@ -41,6 +42,7 @@ WORKFLOW_MODULES = (
     credit_tasks,
     subtitle_tasks,
     reel_tasks,
+    quiz_tasks,
     maintenance_tasks,
     media_tasks,
     video_tasks,

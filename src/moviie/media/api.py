@@ -32,7 +32,8 @@ router = moviie_router(tags=["Media"])
 # What playback may read: the HLS tree and the poster; never the uploaded source.
 _MEDIA_PATH = re.compile(
     r"^(hls/([0-9a-z]{1,16}/)?[0-9a-zA-Z_.-]{1,64}|poster\.jpg|download\.mp4|storyboard\.(jpg|vtt)"
-    r"|subtitles/[a-z]{2,3}(-[a-z0-9]{2,8})?\.(vtt|srt))$"
+    r"|subtitles/[a-z]{2,3}(-[a-z0-9]{2,8})?\.(vtt|srt)"
+    r"|materials/job_[0-9a-z]{26}/[a-z0-9_-]{1,40}\.[a-z0-9.]{1,12})$"
 )
 # A subtitle track's HLS media playlist: made from the track list, not stored.
 _SUBTITLE_PLAYLIST = re.compile(r"^hls/subtitles/([a-z]{2,3}(-[a-z0-9]{2,8})?)\.m3u8$")
@@ -44,6 +45,8 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt",
     ".srt": "application/x-subrip",
+    ".gift": "text/plain; charset=utf-8",
+    ".zip": "application/zip",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Playlists may gain entries (a subtitles track added later): cached briefly, never immutable.
@@ -105,7 +108,7 @@ async def media_file(
     meter: BandwidthMeter = request.app.state.bandwidth
     suffix = "." + media_path.rsplit(".", 1)[-1]
     media_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
-    if suffix == ".m3u8" or media_path.startswith("subtitles/"):
+    if suffix == ".m3u8" or media_path.startswith(("subtitles/", "materials/")):
         # Playlists and subtitles are small and served whole: the master names the subtitle
         # tracks of the moment, a replaced track gets a new ETag, and a private video's
         # playlists carry the token on every URI (for players that do not add it themselves:
@@ -114,7 +117,8 @@ async def media_file(
             text = await _playlist(session, storage, video, media_path)
             content = (with_token(text, token) if private and token else text).encode()
         else:
-            content = await _whole(storage, video, media_path_to_key(media_path))
+            stored = media_path_to_key(media_path) if suffix in (".vtt", ".srt") else media_path
+            content = await _whole(storage, video, stored)
         etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
         cache = PRIVATE_CACHE if private else PLAYLIST_CACHE
         headers = {"ETag": etag, "Cache-Control": cache}

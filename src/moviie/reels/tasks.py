@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from dbos import DBOS
-from sqlalchemy import select
 
 from moviie.accounts.quotas import reserve_storage
 from moviie.ai.tasks import JobContext, JobProgress, MaterialFailed, material
-from moviie.db.models import Job, Video
+from moviie.db.models import Video
 from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
 from moviie.media.ffmpeg import ffmpeg_binary
@@ -25,27 +24,11 @@ from moviie.media.transcode import run_ffmpeg
 from moviie.reels import captions, evidence, framing, render, selection
 from moviie.reels.service import reel_video_id
 from moviie.subtitles import whisper
-from moviie.subtitles.cues import Word
-from moviie.subtitles.tasks import audio_command, transcribe_video
+from moviie.subtitles.cues import Word, sentences_of
+from moviie.subtitles.tasks import audio_command, transcript_for
 from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
 from moviie.videos.schemas import VideoCreateFields
-
-
-@DBOS.step()
-async def find_transcript(video_id: str, language: str | None) -> dict[str, Any] | None:
-    """The newest transcript a subtitles job made of this video (in `language` if given)."""
-    async with runtime().db.transaction(write=False) as session:
-        stmt = (
-            select(Job)
-            .where(Job.video_id == video_id, Job.type == "subtitles", Job.status == "succeeded")
-            .order_by(Job.id.desc())
-        )
-        for job in (await session.scalars(stmt)).all():
-            result = job.result or {}
-            if language in (None, result.get("language")) and "transcript" in result:
-                return {"language": result["language"], "words": result["transcript"]["words"]}
-    return None
 
 
 def _words(raw: list[dict[str, Any]]) -> list[Word]:
@@ -61,7 +44,7 @@ async def select_moments(
         video = await video_repository.get_live(session, video_id)
     if video is None:
         return []
-    sentences = selection.sentences_of(_words(words))
+    sentences = sentences_of(_words(words))
     windows = selection.candidates(sentences, params["min_duration_s"], params["max_duration_s"])
     work = rt.settings.data_dir / "work" / job_id
     await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
@@ -216,12 +199,7 @@ async def describe_reels(reel_ids: list[str], moments: list[dict[str, Any]]) -> 
 @material("reels")
 async def make_reels(job: JobContext) -> dict[str, Any]:
     params = job.params
-    found = await find_transcript(job.video_id, params.get("language"))
-    if found is None:
-        made = await transcribe_video(job.job_id, job.video_id, params.get("language"))
-        if "rejected" in made:
-            raise MaterialFailed(made["rejected"], made["message"])
-        found = {"language": made["language"], "words": made["transcript"]["words"]}
+    found = await transcript_for(job, params.get("language"))
     progress = JobProgress(job.job_id)
     await progress(0.2, force=True)
     moments = await select_moments(

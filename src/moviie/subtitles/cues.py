@@ -22,6 +22,13 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
 class Cue:
     start: float
     end: float
@@ -99,3 +106,21 @@ def _timed(groups: list[list[Word]], max_line: int) -> list[Cue]:
         text = wrap(text_of(group), max_line) or text_of(group)[: max_line * MAX_LINES]
         cues.append(Cue(round(start, 3), round(end, 3), text))
     return cues
+
+
+PAUSE_ENDS_SENTENCE_S = 0.8
+
+
+def sentences_of(words: Sequence[Word]) -> list[Sentence]:
+    """Sentences from timed words: closed by their punctuation or by a long pause."""
+    found: list[Sentence] = []
+    current: list[Word] = []
+    for i, word in enumerate(words):
+        current.append(word)
+        following = words[i + 1] if i + 1 < len(words) else None
+        pause = following is not None and following.start - word.end >= PAUSE_ENDS_SENTENCE_S
+        if word.text.endswith(SENTENCE_END) or pause or following is None:
+            text = " ".join(w.text for w in current)
+            found.append(Sentence(current[0].start, current[-1].end, text))
+            current = []
+    return found

@@ -10,8 +10,10 @@ from typing import Any
 
 import av
 from dbos import DBOS
+from sqlalchemy import select
 
 from moviie.ai.tasks import JobContext, JobProgress, MaterialFailed, material
+from moviie.db.models import Job
 from moviie.jobs.runtime import runtime
 from moviie.media.ffmpeg import ffmpeg_binary
 from moviie.media.source import local_source
@@ -123,3 +125,31 @@ async def make_subtitles(job: JobContext) -> dict[str, Any]:
             raise MaterialFailed(translated["rejected"], translated["message"])
         made["tracks"].append(translated)
     return made
+
+
+@DBOS.step()
+async def find_transcript(video_id: str, language: str | None) -> dict[str, Any] | None:
+    """The newest transcript a subtitles job made of this video (in `language` if given)."""
+    async with runtime().db.transaction(write=False) as session:
+        stmt = (
+            select(Job)
+            .where(Job.video_id == video_id, Job.type == "subtitles", Job.status == "succeeded")
+            .order_by(Job.id.desc())
+        )
+        for job in (await session.scalars(stmt)).all():
+            result = job.result or {}
+            if language in (None, result.get("language")) and "transcript" in result:
+                return {"language": result["language"], "words": result["transcript"]["words"]}
+    return None
+
+
+async def transcript_for(job: JobContext, language: str | None) -> dict[str, Any]:
+    """Workflow code for the materials built on a transcript: the video's own (a subtitles job
+    made it) or one made now. `{"language", "words": [{"text", "start", "end"}]}`."""
+    found = await find_transcript(job.video_id, language)
+    if found is not None:
+        return found
+    made = await transcribe_video(job.job_id, job.video_id, language)
+    if "rejected" in made:
+        raise MaterialFailed(made["rejected"], made["message"])
+    return {"language": made["language"], "words": made["transcript"]["words"]}
