@@ -209,12 +209,21 @@ def crop_path(
     return path
 
 
-def sendcmd_script(path: Sequence[tuple[float, int]], crop_filter: str = "crop") -> str:
-    """ffmpeg `sendcmd` commands moving the crop (only when it moves)."""
+def sendcmd_script(
+    path: Sequence[tuple[float, int]], crop_filter: str = "crop", rate: float = 25.0
+) -> str:
+    """ffmpeg `sendcmd` commands moving the crop: the path's points (5 a second) joined by
+    straight lines at `rate` steps a second, so the frame glides instead of jumping (a jump is
+    also what costs the encoder most); only positions that change are sent."""
+    if not path:
+        return ""
     lines = []
     last: int | None = None
-    for t, x in path:
-        if x != last:
-            lines.append(f"{t:.3f} {crop_filter} x {x};")
-            last = x
+    for (t0, x0), (t1, x1) in zip(path, [*path[1:], path[-1]], strict=True):
+        steps = max(1, round((t1 - t0) * rate))
+        for k in range(steps):
+            x = round(x0 + (x1 - x0) * k / steps)
+            if x != last:
+                lines.append(f"{t0 + k / rate:.3f} {crop_filter} x {x};")
+                last = x
     return "\n".join(lines) + "\n"
