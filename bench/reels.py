@@ -594,6 +594,13 @@ def report(outcome: Outcome, source_s: float, count: int, repeat: int) -> None:
     verdict = "ok" if ratio <= TARGET else "ABOVE TARGET"
     print()
     print(f"render / bare encode = {ratio:.3f}   {verdict} (<= {TARGET:.1f})")
+    if sums.moves_only:  # the same reframed pixels, encoded bare: what the captions cost
+        same = sums.render / sums.moves_only
+        verdict = "ok" if same <= TARGET else "ABOVE TARGET"
+        print(
+            f"render / bare encode of the same reframed picture (moving crop, no captions) = "
+            f"{same:.3f}   {verdict} (<= {TARGET:.1f})"
+        )
     tracked = (sums.sampling + sums.tracking + sums.files + sums.render) / sums.bare
     print(f"(sampling + tracking + files + render) / bare encode = {tracked:.3f}   (information)")
     if not reels.note and render_reel_s:
