@@ -20,6 +20,7 @@ from moviie.config import Settings
 from moviie.media.ffmpeg import ffmpeg_binary
 from moviie.media.source import source_key
 from moviie.reels.framing import faces
+from moviie.subtitles.cues import Word, sentences_of
 from tests.conftest import bearer
 from tests.media.clips import video as plain_video
 from tests.media.flow import ready
@@ -57,13 +58,10 @@ def _highlighted(frame: np.ndarray) -> int:
 
 
 def _sentence_bounds(words: list[dict[str, Any]]) -> tuple[set[float], set[float]]:
-    starts, ends = {words[0]["start"]}, set()
-    for word, following in itertools.pairwise(words):
-        if word["text"].endswith((".", "?", "!")) or following["start"] - word["end"] >= 0.8:
-            ends.add(word["end"])
-            starts.add(following["start"])
-    ends.add(words[-1]["end"])
-    return starts, ends
+    """Where sentences start and end (as subtitles/cues.py cuts them: punctuation, pauses)."""
+    timed = [Word(w["text"], w["start"], w["end"]) for w in words]
+    sentences = sentences_of(timed)
+    return {s.start for s in sentences}, {s.end for s in sentences}
 
 
 async def _download(client: httpx.AsyncClient, url: str, to: Path) -> Path:

@@ -4,30 +4,20 @@ GIFT and QTI 2.1 exports stored beside the video."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
 
 from dbos import DBOS
 
+from moviie.ai.materials import store_material
 from moviie.ai.tasks import JobContext, JobProgress, MaterialFailed, material
 from moviie.ai.text import embeddings, keyphrases
 from moviie.jobs.runtime import runtime
 from moviie.quiz.exports import to_gift, to_qti_package
 from moviie.quiz.generate import TooLittleSpeech, make_quiz
-from moviie.storage.keys import video_key
 from moviie.subtitles.cues import Word
 from moviie.subtitles.tasks import transcript_for
 from moviie.videos import repository as video_repository
-
-
-async def _one(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-def material_path(job_id: str, name: str) -> str:
-    """Where a job's files live under its video (and `/media/<video>/<path>` serves them)."""
-    return f"materials/{job_id}/{name}"
 
 
 @DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=2.0)
@@ -52,11 +42,12 @@ async def write_quiz(
         "quiz.qti.zip": to_qti_package(questions, title),
     }
     public = rt.settings.resolved_public_url
-    urls = {}
-    for name, data in files.items():
-        path = material_path(job_id, name)
-        await rt.storage.put_stream(video_key(video.account_id, video.id, path), _one(data))
-        urls[name] = f"{public}/media/{video.id}/{path}"
+    urls = {
+        name: await store_material(
+            rt.storage, public, video.account_id, video.id, job_id, name, data
+        )
+        for name, data in files.items()
+    }
     return {
         "language": language,
         "questions": [

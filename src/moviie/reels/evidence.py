@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from moviie.ai.text import embeddings, keyphrases
 from moviie.reels.selection import Evidence
 from moviie.subtitles.cues import Sentence
-
-SCENE_THRESHOLD = 0.3
-_PTS_TIME = re.compile(rb"pts_time:([0-9.]+)")
 
 
 def title_of(text: str, language: str) -> str:
@@ -32,18 +26,6 @@ def loudness(pcm: np.ndarray, rate: int) -> list[float]:
         return []
     frames = pcm[: seconds * rate].reshape(seconds, rate)
     return [float(v) for v in np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))]
-
-
-async def scene_cuts(ffmpeg: str, source: Path) -> list[float]:
-    """Times of the cuts (scene score over the threshold), on a small decode of the picture."""
-    process = await asyncio.create_subprocess_exec(
-        ffmpeg, "-hide_banner", "-nostdin", "-i", str(source), "-an",
-        "-vf", f"scale=160:-2,select='gt(scene,{SCENE_THRESHOLD})',showinfo",
-        "-f", "null", "-",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, stderr = await process.communicate()
-    return [float(m.group(1)) for m in _PTS_TIME.finditer(stderr)]
 
 
 def gather(

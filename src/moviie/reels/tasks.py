@@ -18,6 +18,7 @@ from moviie.db.models import Video
 from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
 from moviie.media.ffmpeg import ffmpeg_binary
+from moviie.media.scenes import scene_cuts
 from moviie.media.source import local_source, source_key
 from moviie.media.tasks import process_video
 from moviie.media.transcode import run_ffmpeg
@@ -53,7 +54,7 @@ async def select_moments(
         async with local_source(rt.storage, video.account_id, video.id, work) as source:
             pcm_path = work / "audio.pcm"
             await run_ffmpeg(audio_command(ffmpeg, source, pcm_path), duration_s=0)
-            cuts = await evidence.scene_cuts(ffmpeg, source)
+            cuts = await scene_cuts(ffmpeg, source)
         pcm = await asyncio.to_thread(whisper.read_pcm, pcm_path)
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)

@@ -109,17 +109,55 @@ def _timed(groups: list[list[Word]], max_line: int) -> list[Cue]:
 
 
 PAUSE_ENDS_SENTENCE_S = 0.8
+MIN_SENTENCE_WORDS = 4
+# Words no sentence ends on: a stretched one of these is the aligner's mistake, not a pause.
+NEVER_LAST = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "and",
+        "or",
+        "but",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "that",
+    ]
+)
 
 
 def sentences_of(words: Sequence[Word]) -> list[Sentence]:
-    """Sentences from timed words: closed by their punctuation or by a long pause."""
+    """Sentences from timed words: closed by their punctuation, by a long pause, or by a word
+    stretched over one (the aligner gives a pause it did not cut to the word before it: a word
+    that lasts over a second and three times the usual is one, when the sentence has already
+    said something)."""
     found: list[Sentence] = []
     current: list[Word] = []
+    durations = sorted(w.end - w.start for w in words)
+    usual = durations[len(durations) // 2] if durations else 0.0
     for i, word in enumerate(words):
         current.append(word)
         following = words[i + 1] if i + 1 < len(words) else None
         pause = following is not None and following.start - word.end >= PAUSE_ENDS_SENTENCE_S
-        if word.text.endswith(SENTENCE_END) or pause or following is None:
+        lasted = word.end - word.start
+        stretched = (
+            lasted >= max(1.0, 3 * usual)
+            and len(current) >= MIN_SENTENCE_WORDS
+            and word.text.lower() not in NEVER_LAST
+        )
+        if word.text.endswith(SENTENCE_END) or pause or stretched or following is None:
             text = " ".join(w.text for w in current)
             found.append(Sentence(current[0].start, current[-1].end, text))
             current = []
