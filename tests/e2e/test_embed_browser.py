@@ -99,6 +99,14 @@ def test_the_embed_page_plays_public_and_private_videos(database_url: str, tmp_p
         try:
             for url in (f"{base}/embed/{public_id}", f"{base}/embed/{private_id}?token={token}"):
                 _watch(browser, url, tmp_path / f"{url.rsplit('/', 1)[-1][:30]}.png")
+            seek = browser.new_page()  # ?t= starts there (chapters and quiz questions link so)
+            seek.goto(f"{base}/embed/{public_id}?t=4")
+            seek.wait_for_function(
+                "document.getElementById('player').readyState >= 1", timeout=30_000
+            )
+            seek.wait_for_function(
+                "document.getElementById('player').currentTime >= 3.9", timeout=10_000
+            )
             page = browser.new_page()
             response = page.goto(f"{base}/embed/{private_id}")
             assert response is not None

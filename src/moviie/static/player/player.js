@@ -73,6 +73,11 @@
   quality.addEventListener("change", () => {
     if (hls) hls.currentLevel = Number(quality.value);
   });
+  // ?t=SECONDS (an ebook chapter or a quiz question links here): start there.
+  const start = Number(new URLSearchParams(location.search).get("t"));
+  if (start > 0) {
+    video.addEventListener("loadedmetadata", () => { video.currentTime = start; }, { once: true });
+  }
 
   // ---- captions
   for (const track of config.subtitles || []) {
