@@ -37,3 +37,13 @@ async def list_jobs(
     if status is not None:
         stmt = stmt.where(Job.status == status)
     return await keyset_page(session, stmt, Job.id, limit=limit, after_id=after_id)
+
+
+async def latest_succeeded(session: AsyncSession, video_id: str, material: str) -> Job | None:
+    stmt = (
+        select(Job)
+        .where(Job.video_id == video_id, Job.type == material, Job.status == "succeeded")
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).one_or_none()

@@ -94,6 +94,18 @@ async def accept_job(
     return Accepted(job, created=True)
 
 
+async def latest_job(
+    session: AsyncSession, account_id: str, video_id: str, material: str, missing: NotFound
+) -> Job:
+    """The video's newest succeeded job of `material` (its result is the material), else
+    `missing` is raised."""
+    video = await videos.get_video(session, account_id, video_id)
+    job = await repository.latest_succeeded(session, video.id, material)
+    if job is None:
+        raise missing
+    return job
+
+
 async def get_job(session: AsyncSession, account_id: str, job_id: str) -> Job:
     job = await repository.get(session, account_id, job_id)
     if job is None:

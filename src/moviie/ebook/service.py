@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.ai import pricing
@@ -11,9 +10,7 @@ from moviie.config import Settings
 from moviie.db.models import Account, Job
 from moviie.ebook.schemas import EbookRequest
 from moviie.errors import NotFound
-from moviie.subtitles import whisper
-from moviie.subtitles.service import LanguageUnavailable, NoAudio
-from moviie.videos import service as videos
+from moviie.subtitles.service import NoAudio, spoken_language
 
 
 class EbookNotFound(NotFound):
@@ -26,10 +23,7 @@ async def request_ebook(
     video = await ai.ready_video(session, account.id, video_id)
     if video.has_audio is False:
         raise NoAudio("An ebook is written from what the video says: it has no sound.")
-    available = whisper.languages_available(settings)
-    language = body.language or (None if len(available) > 1 else "en")
-    if language is not None and language not in available:
-        raise LanguageUnavailable(f"{language!r} cannot be transcribed here.", param="language")
+    language = spoken_language(settings, body.language)
     params = body.model_dump() | {
         "language": language,
         "formats": sorted(set(body.formats)),
@@ -40,14 +34,5 @@ async def request_ebook(
 
 
 async def latest_ebook(session: AsyncSession, account_id: str, video_id: str) -> Job:
-    video = await videos.get_video(session, account_id, video_id)
-    stmt = (
-        select(Job)
-        .where(Job.video_id == video.id, Job.type == "ebook", Job.status == "succeeded")
-        .order_by(Job.id.desc())
-        .limit(1)
-    )
-    job = (await session.scalars(stmt)).one_or_none()
-    if job is None:
-        raise EbookNotFound(f"Video {video_id} has no ebook yet: POST one.")
-    return job
+    missing = EbookNotFound(f"Video {video_id} has no ebook yet: POST one.")
+    return await ai.latest_job(session, account_id, video_id, "ebook", missing)

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import Depends, Path, Response
+from fastapi import Response
 
 from moviie.ai import service as ai
+from moviie.ai.endpoints import Maker, Reader, VideoId, accepted_responses, job_answer
 from moviie.ai.schemas import JobOut
-from moviie.auth.dependencies import ApiCaller, require_scope
 from moviie.dependencies import AppSettings
 from moviie.http.routing import moviie_router
 from moviie.http.session import Session
@@ -14,23 +12,13 @@ from moviie.quiz import service
 from moviie.quiz.schemas import QuizRequest
 
 router = moviie_router(tags=["Quiz"])
-Maker = Annotated[ApiCaller, Depends(require_scope("ai:write", ai=True))]
-Reader = Annotated[ApiCaller, Depends(require_scope("videos:read"))]
-VideoId = Annotated[str, Path(max_length=64, examples=["vid_01jeq3v5m3f6a9b1c2d3e4f5g6"])]
-
-_ACCEPTED: dict[int | str, dict[str, Any]] = {
-    200: {"model": JobOut, "description": "An identical job is already queued or running: it."},
-    402: {"description": "Not enough credits (`insufficient_credits`, with the shortfall)."},
-    409: {"description": "The video is not ready (`video_not_ready`)."},
-    422: {"description": "`too_little_speech`, `no_audio` or `language_unavailable`."},
-}
 
 
 @router.post(
     "/v1/videos/{video_id}/quiz",
     status_code=202,
     summary="Make a quiz from what the video teaches (a job)",
-    responses=_ACCEPTED,
+    responses=accepted_responses("`too_little_speech`, `no_audio` or `language_unavailable`."),
 )
 async def request_quiz(
     video_id: VideoId,
@@ -41,9 +29,7 @@ async def request_quiz(
     settings: AppSettings,
 ) -> JobOut:
     accepted = await service.request_quiz(session, settings, caller.account, video_id, body)
-    if not accepted.created:
-        response.status_code = 200
-    return ai.job_view(accepted.job)
+    return job_answer(accepted, response)
 
 
 @router.get("/v1/videos/{video_id}/quiz", summary="The video's newest quiz (its job)")

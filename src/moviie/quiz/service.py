@@ -5,18 +5,16 @@ job, refunded."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.ai import pricing
+from moviie.ai import repository as ai_repository
 from moviie.ai import service as ai
 from moviie.config import Settings
 from moviie.db.models import Account, Job
 from moviie.errors import NotFound, ValidationFailed
 from moviie.quiz.schemas import QuizRequest
-from moviie.subtitles import whisper
-from moviie.subtitles.service import LanguageUnavailable, NoAudio
-from moviie.videos import service as videos
+from moviie.subtitles.service import NoAudio, spoken_language
 
 WORDS_PER_QUESTION = 15
 
@@ -36,10 +34,7 @@ async def request_quiz(
     video = await ai.ready_video(session, account.id, video_id)
     if video.has_audio is False:
         raise NoAudio("A quiz is made from what the video says: it has no sound.")
-    available = whisper.languages_available(settings)
-    language = body.language or (None if len(available) > 1 else "en")
-    if language is not None and language not in available:
-        raise LanguageUnavailable(f"{language!r} cannot be transcribed here.", param="language")
+    language = spoken_language(settings, body.language)
     spoken = await _spoken_words(session, video.id)
     needed = body.questions * WORDS_PER_QUESTION
     if spoken is not None and spoken < needed:
@@ -55,27 +50,12 @@ async def request_quiz(
 
 async def _spoken_words(session: AsyncSession, video_id: str) -> int | None:
     """Words in the video's newest transcript, if a subtitles job made one."""
-    stmt = (
-        select(Job.result)
-        .where(Job.video_id == video_id, Job.type == "subtitles", Job.status == "succeeded")
-        .order_by(Job.id.desc())
-        .limit(1)
-    )
-    result = (await session.execute(stmt)).scalar_one_or_none()
-    if not result or "transcript" not in result:
+    job = await ai_repository.latest_succeeded(session, video_id, "subtitles")
+    if job is None or not job.result or "transcript" not in job.result:
         return None
-    return len(result["transcript"]["words"])
+    return len(job.result["transcript"]["words"])
 
 
 async def latest_quiz(session: AsyncSession, account_id: str, video_id: str) -> Job:
-    video = await videos.get_video(session, account_id, video_id)
-    stmt = (
-        select(Job)
-        .where(Job.video_id == video.id, Job.type == "quiz", Job.status == "succeeded")
-        .order_by(Job.id.desc())
-        .limit(1)
-    )
-    job = (await session.scalars(stmt)).one_or_none()
-    if job is None:
-        raise QuizNotFound(f"Video {video_id} has no quiz yet: POST one.")
-    return job
+    missing = QuizNotFound(f"Video {video_id} has no quiz yet: POST one.")
+    return await ai.latest_job(session, account_id, video_id, "quiz", missing)

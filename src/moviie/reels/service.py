@@ -15,8 +15,7 @@ from moviie.config import Settings
 from moviie.db.models import Account, Video
 from moviie.errors import ValidationFailed
 from moviie.reels.schemas import ReelsRequest
-from moviie.subtitles import whisper
-from moviie.subtitles.service import LanguageUnavailable, NoAudio
+from moviie.subtitles.service import NoAudio, spoken_language
 from moviie.videos import service as videos
 
 
@@ -45,10 +44,7 @@ async def request_reels(
         )
     if video.has_audio is False or video.width is None:
         raise NoAudio("Reels are cut from a talk: the video needs both picture and sound.")
-    available = whisper.languages_available(settings)
-    language = body.language or (None if len(available) > 1 else "en")
-    if language is not None and language not in available:
-        raise LanguageUnavailable(f"{language!r} cannot be transcribed here.", param="language")
+    language = spoken_language(settings, body.language)
     params = body.model_dump() | {"language": language}
     price = pricing.price("reels", duration)
     return await ai.accept_job(session, account, video, "reels", params, price)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Path, Request, Response
 
-from moviie.ai import service as ai
+from moviie.ai.endpoints import Maker, Reader, VideoId, accepted_responses, job_answer
 from moviie.ai.schemas import JobOut
 from moviie.auth.dependencies import ApiCaller, require_scope
 from moviie.dependencies import AppSettings, Uploads
@@ -16,18 +16,9 @@ from moviie.subtitles.schemas import SubtitlesRequest, SubtitleTrackOut, Subtitl
 from moviie.subtitles.views import track_view
 
 router = moviie_router(tags=["Subtitles"])
-Maker = Annotated[ApiCaller, Depends(require_scope("ai:write", ai=True))]
-Reader = Annotated[ApiCaller, Depends(require_scope("videos:read"))]
 Writer = Annotated[ApiCaller, Depends(require_scope("videos:write"))]
-VideoId = Annotated[str, Path(max_length=64, examples=["vid_01jeq3v5m3f6a9b1c2d3e4f5g6"])]
 LanguageCode = Annotated[str, Path(max_length=16, pattern=CODE.pattern, examples=["en"])]
 
-_ACCEPTED: dict[int | str, dict[str, Any]] = {
-    200: {"model": JobOut, "description": "An identical job is already queued or running: it."},
-    402: {"description": "Not enough credits (`insufficient_credits`, with the shortfall)."},
-    409: {"description": "The video is not ready (`video_not_ready`)."},
-    422: {"description": "`no_audio`, `language_unavailable` or `translation_unavailable`."},
-}
 _SUBTITLE_FILE = {
     "requestBody": {
         "required": True,
@@ -43,7 +34,9 @@ _SUBTITLE_FILE = {
     "/v1/videos/{video_id}/subtitles",
     status_code=202,
     summary="Generate subtitles (a job)",
-    responses=_ACCEPTED,
+    responses=accepted_responses(
+        "`no_audio`, `language_unavailable` or `translation_unavailable`."
+    ),
 )
 async def request_subtitles(
     video_id: VideoId,
@@ -54,9 +47,7 @@ async def request_subtitles(
     settings: AppSettings,
 ) -> JobOut:
     accepted = await service.request_subtitles(session, settings, caller.account, video_id, body)
-    if not accepted.created:
-        response.status_code = 200
-    return ai.job_view(accepted.job)
+    return job_answer(accepted, response)
 
 
 @router.get("/v1/videos/{video_id}/subtitles", summary="The video's subtitle tracks")

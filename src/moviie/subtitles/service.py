@@ -91,6 +91,22 @@ async def save_track(
     return track
 
 
+def spoken_language(settings: Settings, requested: str | None) -> str | None:
+    """The language to transcribe in, for every material built on speech: the one asked for if
+    a model here knows it (else 422); omitted, None (detect it) when the model knows several
+    languages, else English."""
+    available = whisper.languages_available(settings)
+    language = requested or (None if len(available) > 1 else "en")
+    if language is not None and language not in available:
+        hint = "" if len(available) > 1 else "; install moviie[multilingual] for others"
+        raise LanguageUnavailable(
+            f"{language!r} cannot be transcribed here (Whisper's codes, such as `en` or `fr`, "
+            f"are taken{hint}).",
+            param="language",
+        )
+    return language
+
+
 async def request_subtitles(
     session: AsyncSession,
     settings: Settings,
@@ -103,16 +119,7 @@ async def request_subtitles(
     video = await ai.ready_video(session, account.id, video_id)
     if video.has_audio is False:
         raise NoAudio(f"Video {video_id} has no audio stream.")
-    available = whisper.languages_available(settings)
-    # Omitted: detected when the model knows several languages, else English.
-    language = body.language or (None if len(available) > 1 else "en")
-    if language is not None and language not in available:
-        hint = "" if len(available) > 1 else "; install moviie[multilingual] for others"
-        raise LanguageUnavailable(
-            f"{language!r} cannot be transcribed here (Whisper's codes, such as `en` or `fr`, "
-            f"are taken{hint}).",
-            param="language",
-        )
+    language = spoken_language(settings, body.language)
     if body.translate_to and not settings.llm_base_url:
         raise TranslationUnavailable(
             "Set MOVIIE_LLM_BASE_URL (an OpenAI-compatible API) to translate subtitles.",
