@@ -16,7 +16,7 @@ from moviie.subtitles.cues import Sentence
 BLOCK = 2  # sentences compared on each side of a gap
 MIN_DEPTH = 0.03  # a valley shallower than this is not a change of topic
 MIN_SENTENCES = 3  # in a chapter
-SECONDS_PER_CHAPTER = 25  # at most one chapter per this much talk (a cap, not a target)
+SECONDS_PER_CHAPTER = 60  # at most one chapter a minute (past the first two; a cap)
 PARAGRAPH_PAUSE_S = 1.5
 PARAGRAPH_SENTENCES = 5
 FILLERS = re.compile(r"\b(um+|uh+|erm|er|ah+|hmm+|you know|i mean)\b[,.]?\s*", re.IGNORECASE)
@@ -84,11 +84,14 @@ def boundaries(
     if n < 2 * MIN_SENTENCES:
         return [0]
     talk = sentences[-1].end - sentences[0].start
-    most = max(1, int(talk // SECONDS_PER_CHAPTER))
+    most = max(2, int(talk // SECONDS_PER_CHAPTER))
     depths = depth_scores(vectors)
+    # A valley counts when it is deep for this talk (a standard deviation past the mean), and
+    # deep at all: a talk on one topic has valleys too, only shallow ones.
+    cutoff = max(MIN_DEPTH, float(np.mean(depths) + np.std(depths)))
     chosen: list[int] = []
     for depth, gap in sorted(((d, g + 1) for g, d in enumerate(depths)), reverse=True):
-        if depth < MIN_DEPTH or len(chosen) == most:
+        if depth < cutoff or len(chosen) == most:
             break
         edges = sorted([0, *chosen, gap, n])
         if all(b - a >= MIN_SENTENCES for a, b in itertools.pairwise(edges)):
