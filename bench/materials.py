@@ -51,7 +51,6 @@ import argparse
 import asyncio
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -64,9 +63,9 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ai_jobs import POLL_S, run_ffmpeg, run_job, say, upload_ready
 from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
 
-POLL_S = 0.1
 SPEED = 160  # espeak-ng words per minute: a normal speaking pace
 WIDTH, HEIGHT, FPS = 320, 240, 25
 QUESTIONS = 10
@@ -206,29 +205,6 @@ class Lecture:
     distinct: int = 0  # distinct sentences said
 
 
-def run_ffmpeg(cmd: list[str], what: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise BenchFailed(f"ffmpeg ({what}) exited with {done.returncode}:\n{done.stderr[-3000:]}")
-    return elapsed
-
-
-def say(sentence: str, out: Path) -> tuple[np.ndarray, int]:
-    """espeak-ng's 16-bit mono samples of `sentence` and their rate."""
-    done = subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", str(SPEED), "-w", str(out), sentence],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0:
-        raise BenchFailed(f"espeak-ng exited with {done.returncode}: {done.stderr}")
-    with wave.open(str(out)) as wav:
-        return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16), wav.getframerate()
-
-
 def lecture_wav(directory: Path, seconds: float, seed: int) -> Lecture:
     """Each topic's sentences in turn over its equal share of `seconds`, 0.4-0.9 s pauses
     between them, silence to the end of the share, as a WAV (the MP4 is made from it next)."""
@@ -245,7 +221,9 @@ def lecture_wav(directory: Path, seconds: float, seed: int) -> Lecture:
         while True:
             sentence = topic.sentences[next_n % len(topic.sentences)]
             if sentence not in takes:
-                takes[sentence], rate = say(sentence, directory / f"t{index}-{len(takes)}.wav")
+                takes[sentence], rate = say(
+                    sentence, SPEED, directory / f"t{index}-{len(takes)}.wav"
+                )
             gap = np.zeros(int(rng.uniform(0.4, 0.9) * rate), dtype=np.int16)
             if (length + len(gap) + len(takes[sentence])) / rate > (index + 1) * share:
                 break
@@ -316,45 +294,13 @@ class JobRun:
         return sum(s.seconds for s in self.steps if s.name == name)
 
 
-async def upload_ready(client: Any, headers: dict[str, str], path: Path) -> dict[str, Any]:
-    files = {"file": (path.name, await asyncio.to_thread(path.read_bytes), "video/mp4")}
-    data = {"title": "Materials bench lecture"}
-    response = await client.post("/v1/videos", headers=headers, files=files, data=data)
-    if response.status_code != 201:
-        raise BenchFailed(f"POST /v1/videos answered {response.status_code} {response.text[:1500]}")
-    video_id = response.json()["id"]
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        video = (await client.get(f"/v1/videos/{video_id}", headers=headers)).json()
-        if video["status"] == "ready":
-            return dict(video)
-        if video["status"] == "failed":
-            raise BenchFailed(f"video {video_id} failed: {video.get('error')}")
-        await asyncio.sleep(POLL_S)
-    raise BenchFailed(f"video {video_id} not ready after 900 s")
-
-
 async def timed_job(
     app: Any, client: Any, headers: dict[str, str], path: str, body: dict[str, Any]
 ) -> JobRun:
-    started = time.perf_counter()
-    response = await client.post(path, json=body, headers=headers)
-    if response.status_code != 202:
-        raise BenchFailed(f"POST {path} answered {response.status_code} {response.text[:1500]}")
-    job_id = response.json()["id"]
-    while True:
-        job = (await client.get(f"/v1/jobs/{job_id}", headers=headers)).json()
-        if job["status"] == "succeeded":
-            seconds = time.perf_counter() - started
-            break
-        if job["status"] == "failed":
-            raise BenchFailed(f"job {job_id} ({path}) failed: {job.get('error')}")
-        if time.perf_counter() - started > 3600:
-            raise BenchFailed(f"job {job_id} not done after an hour: {job}")
-        await asyncio.sleep(POLL_S)
+    seconds, job = await run_job(client, headers, path, body)
     run = JobRun(seconds, job)
     try:
-        run.steps = await engine_steps(app, job_id)
+        run.steps = await engine_steps(app, job["id"])
     except Exception as exc:
         run.note = f"(engine records not readable: {exc})"
     return run

@@ -65,10 +65,10 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ai_jobs import POLL_S, run_ffmpeg, run_job, say, upload_ready
 from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
 
 TARGET = 1.3  # render (moves + captions) / bare encode of the same clips, at most
-POLL_S = 0.1
 ASPECT = "9:16"  # the request's default
 WIDTH, HEIGHT, FPS = 1280, 720, 25
 FACE_SIZE = 360  # the photo's side in the frame
@@ -104,29 +104,6 @@ SENTENCES = (
 
 # --------------------------------------------------------------------------------------------
 # The talk
-
-
-def run_ffmpeg(cmd: list[str], what: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise BenchFailed(f"ffmpeg ({what}) exited with {done.returncode}:\n{done.stderr[-3000:]}")
-    return elapsed
-
-
-def say(sentence: str, speed: int, out: Path) -> tuple[np.ndarray, int]:
-    """espeak-ng's 16-bit mono samples of `sentence` and their rate."""
-    done = subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(out), sentence],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0:
-        raise BenchFailed(f"espeak-ng exited with {done.returncode}: {done.stderr}")
-    with wave.open(str(out)) as wav:
-        return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16), wav.getframerate()
 
 
 def speech_wav(directory: Path, seconds: float, seed: int) -> tuple[Path, int, int]:
@@ -332,44 +309,13 @@ class JobRun:
     note: str = ""  # why the steps are missing, if they are
 
 
-async def upload_ready(client: Any, headers: dict[str, str], path: Path) -> dict[str, Any]:
-    files = {"file": (path.name, await asyncio.to_thread(path.read_bytes), "video/mp4")}
-    response = await client.post("/v1/videos", headers=headers, files=files, data={"title": "b"})
-    if response.status_code != 201:
-        raise BenchFailed(f"POST /v1/videos answered {response.status_code} {response.text[:1500]}")
-    video_id = response.json()["id"]
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        video = (await client.get(f"/v1/videos/{video_id}", headers=headers)).json()
-        if video["status"] == "ready":
-            return dict(video)
-        if video["status"] == "failed":
-            raise BenchFailed(f"video {video_id} failed: {video.get('error')}")
-        await asyncio.sleep(POLL_S)
-    raise BenchFailed(f"video {video_id} not ready after 900 s")
-
-
 async def timed_job(
     app: Any, client: Any, headers: dict[str, str], path: str, body: dict[str, Any]
 ) -> JobRun:
-    started = time.perf_counter()
-    response = await client.post(path, json=body, headers=headers)
-    if response.status_code != 202:
-        raise BenchFailed(f"POST {path} answered {response.status_code} {response.text[:1500]}")
-    job_id = response.json()["id"]
-    while True:
-        job = (await client.get(f"/v1/jobs/{job_id}", headers=headers)).json()
-        if job["status"] == "succeeded":
-            seconds = time.perf_counter() - started
-            break
-        if job["status"] == "failed":
-            raise BenchFailed(f"job {job_id} failed: {job.get('error')}")
-        if time.perf_counter() - started > 3600:
-            raise BenchFailed(f"job {job_id} not done after an hour: {job}")
-        await asyncio.sleep(POLL_S)
+    seconds, job = await run_job(client, headers, path, body)
     run = JobRun(seconds, job)
     try:
-        run.steps = await engine_steps(app, job_id)
+        run.steps = await engine_steps(app, job["id"])
     except Exception as exc:
         run.note = f"(engine records not readable: {exc})"
     return run

@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import difflib
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -51,10 +50,10 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
+from ai_jobs import POLL_S, run_ffmpeg, run_job, say, upload_ready
+from common import create_pg_database, drop_pg_database, run_benchmark
 
 TARGET = 1.05  # job / (extraction + bare whisper), at most
-POLL_S = 0.1
 WARMUP_S = 10.0
 SPEEDS = (140, 160, 180)  # espeak-ng words per minute
 SENTENCES = (
@@ -79,29 +78,6 @@ SENTENCES = (
 
 # --------------------------------------------------------------------------------------------
 # The speech video
-
-
-def run_ffmpeg(cmd: list[str], what: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise BenchFailed(f"ffmpeg ({what}) exited with {done.returncode}:\n{done.stderr[-3000:]}")
-    return elapsed
-
-
-def say(sentence: str, speed: int, out: Path) -> tuple[np.ndarray, int]:
-    """espeak-ng's 16-bit mono samples of `sentence` and their rate."""
-    done = subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(out), sentence],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0:
-        raise BenchFailed(f"espeak-ng exited with {done.returncode}: {done.stderr}")
-    with wave.open(str(out)) as wav:
-        return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16), wav.getframerate()
 
 
 def speech_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tuple[Path, int]:
@@ -183,42 +159,10 @@ class JobRun:
     steps: list[tuple[str, float]]  # the engine's records of the job's workflow
 
 
-async def upload_ready(client: Any, headers: dict[str, str], path: Path) -> dict[str, Any]:
-    files = {"file": (path.name, await asyncio.to_thread(path.read_bytes), "video/mp4")}
-    response = await client.post("/v1/videos", headers=headers, files=files, data={"title": "b"})
-    if response.status_code != 201:
-        raise BenchFailed(f"POST /v1/videos answered {response.status_code} {response.text[:1500]}")
-    video_id = response.json()["id"]
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        video = (await client.get(f"/v1/videos/{video_id}", headers=headers)).json()
-        if video["status"] == "ready":
-            return dict(video)
-        if video["status"] == "failed":
-            raise BenchFailed(f"video {video_id} failed: {video.get('error')}")
-        await asyncio.sleep(POLL_S)
-    raise BenchFailed(f"video {video_id} not ready after 900 s")
-
-
 async def subtitles_job(app: Any, client: Any, headers: dict[str, str], video_id: str) -> JobRun:
-    started = time.perf_counter()
-    response = await client.post(
-        f"/v1/videos/{video_id}/subtitles", json={"language": "en"}, headers=headers
-    )
-    if response.status_code != 202:
-        raise BenchFailed(f"POST subtitles answered {response.status_code} {response.text[:1500]}")
-    job_id = response.json()["id"]
-    while True:
-        job = (await client.get(f"/v1/jobs/{job_id}", headers=headers)).json()
-        if job["status"] == "succeeded":
-            seconds = time.perf_counter() - started
-            break
-        if job["status"] == "failed":
-            raise BenchFailed(f"job {job_id} failed: {job.get('error')}")
-        if time.perf_counter() - started > 3600:
-            raise BenchFailed(f"job {job_id} not done after an hour: {job}")
-        await asyncio.sleep(POLL_S)
-    return JobRun(seconds, job, await engine_steps(app, job_id))
+    path = f"/v1/videos/{video_id}/subtitles"
+    seconds, job = await run_job(client, headers, path, {"language": "en"})
+    return JobRun(seconds, job, await engine_steps(app, job["id"]))
 
 
 async def engine_steps(app: Any, job_id: str) -> list[tuple[str, float]]:

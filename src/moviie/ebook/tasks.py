@@ -20,7 +20,7 @@ from moviie.media.ffmpeg import ffmpeg_binary
 from moviie.media.scenes import scene_cuts
 from moviie.media.source import local_source
 from moviie.storage.keys import video_key
-from moviie.subtitles.cues import Word, sentences_of
+from moviie.subtitles.cues import sentences_of, words_from
 from moviie.subtitles.tasks import transcript_for
 from moviie.videos import repository as video_repository
 
@@ -48,7 +48,7 @@ async def write_book(
         video = await video_repository.get_live(session, video_id)
     if video is None:
         return {"rejected": "video_deleted", "message": "The video was deleted."}
-    timed = [Word(w["text"], float(w["start"]), float(w["end"])) for w in words]
+    timed = words_from(words)
     sentences = sentences_of(timed)
     if len(sentences) < 2:
         return {"rejected": "too_little_speech", "message": "The video says too little for a book."}

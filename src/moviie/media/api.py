@@ -188,16 +188,19 @@ def with_token(playlist: str, token: str) -> str:
 
 
 async def _playlist(session: Session, storage: Storage, video: Video, media_path: str) -> str:
+    """The stored playlist; the master with the video's subtitle tracks; a subtitle track's
+    playlist made on the fly. Rendition playlists (most requests) cost no query."""
     subtitle = _SUBTITLE_PLAYLIST.match(media_path)
-    tracks = await subtitle_repository.tracks_of(session, video.id)
     if subtitle is not None:
         language = subtitle.group(1)
-        if language not in {t.language for t in tracks}:
+        if await subtitle_repository.get_track(session, video.id, language) is None:
             raise MediaNotFound("No such subtitle track.")
         return subtitle_playlist(f"../../subtitles/{language}.vtt", video.duration_s or 0.0)
     text = (await _whole(storage, video, media_path)).decode()
-    if media_path == f"hls/{MASTER}" and tracks:
-        text = with_subtitles(text, tracks)
+    if media_path == f"hls/{MASTER}":
+        tracks = await subtitle_repository.tracks_of(session, video.id)
+        if tracks:
+            text = with_subtitles(text, tracks)
     return text
 
 

@@ -15,7 +15,7 @@ from moviie.ai.text import embeddings, keyphrases
 from moviie.jobs.runtime import runtime
 from moviie.quiz.exports import to_gift, to_qti_package
 from moviie.quiz.generate import TooLittleSpeech, make_quiz
-from moviie.subtitles.cues import Word
+from moviie.subtitles.cues import words_from
 from moviie.subtitles.tasks import transcript_for
 from moviie.videos import repository as video_repository
 
@@ -29,7 +29,7 @@ async def write_quiz(
         video = await video_repository.get_live(session, video_id)
     if video is None:
         return {"rejected": "video_deleted", "message": "The video was deleted."}
-    timed = [Word(w["text"], float(w["start"]), float(w["end"])) for w in words]
+    timed = words_from(words)
     try:
         questions = await asyncio.to_thread(
             make_quiz, timed, language, params["questions"], params["types"], keyphrases, embeddings

@@ -25,15 +25,11 @@ from moviie.media.transcode import run_ffmpeg
 from moviie.reels import captions, evidence, framing, render, selection
 from moviie.reels.service import reel_video_id
 from moviie.subtitles import whisper
-from moviie.subtitles.cues import Word, sentences_of
+from moviie.subtitles.cues import sentences_of, words_from
 from moviie.subtitles.tasks import audio_command, transcript_for
 from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
 from moviie.videos.schemas import VideoCreateFields
-
-
-def _words(raw: list[dict[str, Any]]) -> list[Word]:
-    return [Word(w["text"], float(w["start"]), float(w["end"])) for w in raw]
 
 
 @DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=2.0)
@@ -45,7 +41,7 @@ async def select_moments(
         video = await video_repository.get_live(session, video_id)
     if video is None:
         return []
-    sentences = sentences_of(_words(words))
+    sentences = sentences_of(words_from(words))
     windows = selection.candidates(sentences, params["min_duration_s"], params["max_duration_s"])
     work = rt.settings.data_dir / "work" / job_id
     await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
@@ -132,7 +128,7 @@ async def render_reel(
             await asyncio.to_thread(moves.write_text, framing.sendcmd_script(path))
             subtitles = fonts = None
             if params["captions"]:
-                inside = [w for w in _words(words) if start <= w.start < end]
+                inside = [w for w in words_from(words) if start <= w.start < end]
                 subtitles = work / "captions.ass"
                 document = captions.ass_document(inside, start, *size)
                 await asyncio.to_thread(subtitles.write_text, document)

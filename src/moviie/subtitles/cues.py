@@ -3,8 +3,9 @@ the speaker stops (a sentence end or a pause), never in the middle of a word."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 MAX_LINE = 42
 MAX_LINES = 2
@@ -19,6 +20,11 @@ class Word:
     text: str
     start: float
     end: float
+
+
+def words_from(raw: Sequence[Mapping[str, Any]]) -> list[Word]:
+    """Words as a job result stores them (`{"text", "start", "end"}`)."""
+    return [Word(str(w["text"]), float(w["start"]), float(w["end"])) for w in raw]
 
 
 @dataclass(frozen=True)

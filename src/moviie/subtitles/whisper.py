@@ -56,6 +56,7 @@ class Transcript:
         return " ".join(w.text.strip() for w in self.words).strip()
 
 
+@functools.cache  # installed packages do not change under a running process
 def _package_dir(name: str) -> Path | None:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -134,6 +135,7 @@ def choose_model(settings: Settings, language: str | None) -> ModelChoice:
     raise ModelUnavailable("install moviie[multilingual] for languages other than English")
 
 
+@functools.cache  # every AI request asks; the answer is a 51864-line file's length
 def _english_only(model: str) -> bool:
     """A size name ending in `.en`, or a directory holding an English-only checkpoint (their
     vocabulary has 51864 tokens; multilingual ones 51865 and more)."""
