@@ -55,6 +55,7 @@ class Dispatcher:
         self._outcomes: list[Outcome] = []
         self._wake = asyncio.Event()  # an outcome came in, or something may be due
         self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._unsubscribe: Callable[[], None] = lambda: None
 
     async def start(self) -> None:
@@ -70,17 +71,22 @@ class Dispatcher:
         """Stop leasing, let POSTs in flight finish for up to `grace_s`, record what finished
         and hand back the rest (another worker takes it up at once)."""
         self._unsubscribe()
+        # The loop ends after its turn, never inside one: a transaction cancelled mid-query can
+        # leave its connection (and the claim lock or endpoint row locks) held on PostgreSQL,
+        # and the last transaction below would then wait on it for ever.
+        self._stopping.set()
+        self._wake.set()
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            await self._loop_task
         unsent = [r.delivery_id for queue in self._ready.values() for r in queue]
         self._ready.clear()
         if self._posting:
             await asyncio.wait(list(self._posting.values()), timeout=grace_s)
         unsent += list(self._posting)
-        for task in self._posting.values():
+        cut = list(self._posting.values())
+        for task in cut:
             task.cancel()
+        await asyncio.gather(*cut, return_exceptions=True)
         try:
             async with self.db.transaction() as session:
                 await self._record(session)
@@ -89,16 +95,15 @@ class Dispatcher:
             log.exception("webhook_dispatcher_stop_failed")
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._wake.clear()
             try:
                 await self._turn()
             except Exception:
                 log.exception("webhook_dispatch_failed")  # outcomes are kept for the next turn
-                await asyncio.sleep(RETRY_AFTER_FAILURE_S)
+                await _until(self._stopping, RETRY_AFTER_FAILURE_S)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.webhook_polling_interval_s)
+            await _until(self._wake, self.settings.webhook_polling_interval_s)
 
     async def _turn(self) -> None:
         """Record what finished and lease what is due, in one transaction; start what can go."""
@@ -170,3 +175,8 @@ class Dispatcher:
         for endpoint_id in list(self._ready):
             self._start_ready(endpoint_id)
         self._wake.set()
+
+
+async def _until(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
