@@ -21,6 +21,7 @@ from moviie.collections.api import router as collections_router
 from moviie.config import Settings
 from moviie.credits.api import router as credits_router
 from moviie.db.engine import Database
+from moviie.dubbing.api import router as dubbing_router
 from moviie.ebook.api import router as ebook_router
 from moviie.http.idempotency import IdempotencyMiddleware
 from moviie.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.include_router(subtitles_router)
     app.include_router(reels_router)
     app.include_router(quiz_router)
+    app.include_router(dubbing_router)
     app.include_router(ebook_router)
     app.include_router(jobs_router)
     app.include_router(credits_router)

@@ -54,7 +54,15 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     tts_base_url: str | None = None
     tts_api_key: SecretStr | None = None
+    tts_model: str | None = None
     lipsync_url: str | None = None
+    lipsync_api_key: SecretStr | None = None
+    # Every provider call (chat, speech, lip sync): its timeout and how many tries it gets
+    # (429, 5xx and timeouts are tried again, honouring Retry-After); a lip sync that answers
+    # 202 is polled for up to `lipsync_timeout_s`.
+    provider_timeout_s: float = Field(120, gt=0)
+    provider_attempts: int = Field(4, ge=1, le=10)
+    lipsync_timeout_s: float = Field(3600, gt=0)
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"

@@ -16,6 +16,7 @@ from moviie.config import Settings
 from moviie.credits import tasks as credit_tasks
 from moviie.db.engine import Database
 from moviie.db.types import utcnow
+from moviie.dubbing import tasks as dubbing_tasks
 from moviie.ebook import tasks as ebook_tasks
 from moviie.jobs import heartbeat
 from moviie.jobs.client import shared_job_client
@@ -44,6 +45,7 @@ WORKFLOW_MODULES = (
     subtitle_tasks,
     reel_tasks,
     quiz_tasks,
+    dubbing_tasks,
     ebook_tasks,
     maintenance_tasks,
     media_tasks,

@@ -14,7 +14,9 @@ from urllib.parse import quote
 from fastapi import Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from moviie.db.models import SubtitleTrack, Video
+from moviie.db.models import Dub, SubtitleTrack, Video
+from moviie.dubbing import repository as dub_repository
+from moviie.dubbing.views import dub_prefix
 from moviie.errors import MoviieError
 from moviie.http.routing import moviie_router
 from moviie.http.session import Session
@@ -31,7 +33,8 @@ from moviie.videos.errors import VideoNotFound
 router = moviie_router(tags=["Media"])
 # What playback may read: the HLS tree and the poster; never the uploaded source.
 _MEDIA_PATH = re.compile(
-    r"^(hls/([0-9a-z]{1,16}/)?[0-9a-zA-Z_.-]{1,64}|poster\.jpg|download\.mp4|storyboard\.(jpg|vtt)"
+    r"^(hls/([0-9a-z]{1,16}/|dubs/job_[0-9a-z]{26}/)?[0-9a-zA-Z_.-]{1,64}"
+    r"|poster\.jpg|download\.mp4|storyboard\.(jpg|vtt)"
     r"|subtitles/[a-z]{2,3}(-[a-z0-9]{2,8})?\.(vtt|srt)"
     r"|materials/job_[0-9a-z]{26}/[a-z0-9_-]{1,40}\.[a-z0-9.]{1,12})$"
 )
@@ -41,6 +44,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
     ".m4s": "video/iso.segment",
+    ".m4a": "audio/mp4",
     ".mp4": "video/mp4",
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt",
@@ -54,6 +58,7 @@ PLAYLIST_CACHE = "public, max-age=60"
 PRIVATE_CACHE = "private, max-age=300"
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
 SUBTITLE_GROUP = "subs"
+AUDIO_GROUP = "audio"
 
 
 class RangeNotSatisfiable(MoviieError):
@@ -199,8 +204,8 @@ async def _playlist(session: Session, storage: Storage, video: Video, media_path
     text = (await _whole(storage, video, media_path)).decode()
     if media_path == f"hls/{MASTER}":
         tracks = await subtitle_repository.tracks_of(session, video.id)
-        if tracks:
-            text = with_subtitles(text, tracks)
+        dubs = await dub_repository.dubs_of(session, video.id)
+        text = with_renditions(text, tracks, dubs)
     return text
 
 
@@ -214,21 +219,38 @@ def subtitle_playlist(vtt_uri: str, duration_s: float) -> str:
     )
 
 
-def with_subtitles(master: str, tracks: Sequence[SubtitleTrack]) -> str:
-    """The master playlist with one `EXT-X-MEDIA TYPE=SUBTITLES` per track, and every variant
-    pointing at that group."""
+def with_renditions(master: str, tracks: Sequence[SubtitleTrack], dubs: Sequence[Dub]) -> str:
+    """The master playlist with one `EXT-X-MEDIA TYPE=SUBTITLES` per subtitle track and, when
+    the video is dubbed, an audio group: the original (the sound in the variants themselves, so
+    no URI) and one `TYPE=AUDIO` rendition per dub; every variant names the groups."""
     media = [
         f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLE_GROUP}",NAME="{t.label}",'
         f'LANGUAGE="{t.language}",DEFAULT=NO,AUTOSELECT=YES,URI="subtitles/{t.language}.m3u8"'
         for t in tracks
     ]
+    if dubs:
+        media.append(
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="Original",'
+            'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2"'
+        )
+        media += [
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="{d.label} (dub)",'
+            f'LANGUAGE="{d.language}",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="2",'
+            f'URI="{dub_prefix(d.job_id).removeprefix("hls/")}/index.m3u8"'
+            for d in dubs
+        ]
+    groups = (f',SUBTITLES="{SUBTITLE_GROUP}"' if tracks else "") + (
+        f',AUDIO="{AUDIO_GROUP}"' if dubs else ""
+    )
+    if not media:
+        return master
     lines: list[str] = []
     for line in master.splitlines():
         if line.startswith("#EXT-X-STREAM-INF:"):
             if media:
                 lines.extend(media)
                 media = []
-            line += f',SUBTITLES="{SUBTITLE_GROUP}"'
+            line += groups
         lines.append(line)
     return "\n".join(lines) + "\n"
 

@@ -21,11 +21,8 @@ def source_key(account_id: str, video_id: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def local_source(
-    storage: Storage, account_id: str, video_id: str, work_dir: Path
-) -> AsyncIterator[Path]:
+async def local_file(storage: Storage, key: str, work_dir: Path) -> AsyncIterator[Path]:
     """The stored file itself on local storage; a temporary copy streamed from remote storage."""
-    key = source_key(account_id, video_id)
     path = storage.local_path(key)
     if path is not None:
         yield path
@@ -38,6 +35,13 @@ async def local_source(
         yield copy
     finally:
         await asyncio.to_thread(copy.unlink, True)
+
+
+def local_source(
+    storage: Storage, account_id: str, video_id: str, work_dir: Path
+) -> contextlib.AbstractAsyncContextManager[Path]:
+    """A video's uploaded source as a local file (see `local_file`)."""
+    return local_file(storage, source_key(account_id, video_id), work_dir)
 
 
 def _temp_file(work_dir: Path) -> tuple[BinaryIO, Path]:

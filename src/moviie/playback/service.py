@@ -68,8 +68,9 @@ def embed_page(
     video: Video, public_url: str, token: str | None, tracks: Sequence[SubtitleTrack]
 ) -> str:
     """A small page: the video on hls.js (vendored) behind Moviie's controls (quality menu,
-    captions, storyboard thumbnails on the seek bar), its poster, a responsive 16:9 box. With a
-    token, the player adds it to every request it makes (playlists, segments, thumbnails)."""
+    captions, audio language when dubbed, storyboard thumbnails on the seek bar), its poster, a
+    responsive 16:9 box. With a token, the player adds it to every request it makes
+    (playlists, segments, thumbnails)."""
     urls = videos.playback_urls(video, public_url)
     assert urls is not None
     assert urls.hls is not None
@@ -104,6 +105,7 @@ def embed_page(
 <div class="mv-thumb"><span></span></div></div>
 <select class="mv-captions mv-hidden" aria-label="Captions"><option value="">CC off</option>
 </select>
+<select class="mv-dub mv-hidden" aria-label="Audio language"></select>
 <select class="mv-quality mv-hidden" aria-label="Quality"></select>
 <button class="mv-mute" type="button" aria-label="Mute"></button>
 <button class="mv-full" type="button" aria-label="Full screen"></button>

@@ -3,7 +3,6 @@ listing the reels cut from a video."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -22,12 +21,6 @@ from moviie.videos import service as videos
 class VideoTooShort(ValidationFailed):
     code = "video_too_short"
     title = "The video is shorter than the reels asked for"
-
-
-def reel_video_id(job_id: str, index: int) -> str:
-    """The same id on every run of a job's step: a retried render makes no second video."""
-    digest = hashlib.sha256(f"{job_id}:{index}".encode()).hexdigest()
-    return f"vid_{digest[:26]}"
 
 
 async def request_reels(

@@ -12,24 +12,21 @@ from typing import Any
 
 from dbos import DBOS
 
-from moviie.accounts.quotas import reserve_storage
 from moviie.ai.tasks import JobContext, JobProgress, MaterialFailed, material
 from moviie.db.models import Video
-from moviie.events.service import emit_event
 from moviie.jobs.runtime import runtime
+from moviie.media.derived import add_derived_video, derived_video_id
 from moviie.media.ffmpeg import ffmpeg_binary
 from moviie.media.scenes import scene_cuts
-from moviie.media.source import local_source, source_key
+from moviie.media.source import local_source
 from moviie.media.tasks import process_video
 from moviie.media.transcode import run_ffmpeg
 from moviie.reels import captions, evidence, framing, render, selection
-from moviie.reels.service import reel_video_id
 from moviie.subtitles import whisper
 from moviie.subtitles.cues import sentences_of, words_from
 from moviie.subtitles.tasks import audio_command, transcript_for
 from moviie.videos import repository as video_repository
 from moviie.videos import service as videos
-from moviie.videos.schemas import VideoCreateFields
 
 
 @DBOS.step(retries_allowed=True, max_attempts=2, interval_seconds=2.0)
@@ -99,7 +96,7 @@ async def render_reel(
     """Render moment `index` and make it a video of its own (its id is fixed by the job and
     the index: a rerun finds it made). None when the source video is gone."""
     rt = runtime()
-    reel_id = reel_video_id(job_id, index)
+    reel_id = derived_video_id(job_id, index)
     async with rt.db.transaction(write=False) as session:
         video = await video_repository.get_live(session, video_id)
         made = await session.get(Video, reel_id)
@@ -142,21 +139,7 @@ async def render_reel(
                 has_audio=bool(video.has_audio),
             )  # fmt: skip
             await run_ffmpeg(command, duration_s=end - start)
-        nbytes = out.stat().st_size
-        async with rt.db.transaction() as session:
-            # A reel is as private as the video it was cut from.
-            fields = VideoCreateFields(title=moment["title"][:500], privacy=video.privacy)
-            reel = await videos.create_video(
-                session, video.account_id, fields, status="processing",
-                public_url=rt.settings.resolved_public_url, source_filename="reel.mp4",
-                source_content_type="video/mp4", video_id=reel_id,
-                cut_from=(video.id, start, end),
-            )  # fmt: skip
-            await reserve_storage(session, video.account_id, nbytes)
-            reel.size_bytes = nbytes
-            await rt.storage.put_file(source_key(video.account_id, reel_id), out, move=True)
-            data = await videos.event_data(session, reel, rt.settings.resolved_public_url)
-            await emit_event(session, video.account_id, "video.uploaded", data)
+        await add_derived_video(video, reel_id, out, moment["title"], (start, end))
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
     return reel_id

@@ -27,6 +27,20 @@ def words_from(raw: Sequence[Mapping[str, Any]]) -> list[Word]:
     return [Word(str(w["text"]), float(w["start"]), float(w["end"])) for w in raw]
 
 
+def spread(text: str, start: float, end: float) -> list[Word]:
+    """A text's words timed as if said evenly (by characters) over [start, end): a translation
+    has no timings of its own, only its segment's."""
+    tokens = text.split()
+    total = sum(len(t) + 1 for t in tokens) or 1
+    per_char = max(end - start, 0.0) / total
+    words, at = [], start
+    for token in tokens:
+        length = (len(token) + 1) * per_char
+        words.append(Word(token, round(at, 3), round(at + length, 3)))
+        at += length
+    return words
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: float

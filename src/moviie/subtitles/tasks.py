@@ -18,6 +18,7 @@ from moviie.jobs.runtime import runtime
 from moviie.media.ffmpeg import ffmpeg_binary
 from moviie.media.source import local_source
 from moviie.media.transcode import run_ffmpeg
+from moviie.providers.http import ProviderFailed
 from moviie.subtitles import service, whisper
 from moviie.subtitles.cues import cues_from_words
 from moviie.subtitles.formats import parse
@@ -104,7 +105,10 @@ async def translate_track(job_id: str, video_id: str, source: str, target: str) 
         return {"rejected": "video_deleted", "message": "The video was deleted."}
     key = service.track_key(video.account_id, video.id, source, "vtt")
     data = b"".join([chunk async for chunk in rt.storage.get_range(key)])
-    cues = await translate_cues(rt.settings, parse(data), target)
+    try:
+        cues = await translate_cues(rt.settings, parse(data), target)
+    except ProviderFailed as failed:
+        return {"rejected": failed.code, "message": failed.message}
     await service.store_files(rt.storage, video.account_id, video.id, target, cues)
     async with rt.db.transaction() as session:
         track = await service.save_track(

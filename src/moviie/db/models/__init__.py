@@ -6,6 +6,7 @@ from moviie.db.models.bandwidth_usage import BandwidthUsage
 from moviie.db.models.base import Base
 from moviie.db.models.collection import Collection, CollectionVideo
 from moviie.db.models.credit_entry import CreditEntry
+from moviie.db.models.dub import Dub
 from moviie.db.models.event import Event
 from moviie.db.models.idempotency_record import IdempotencyRecord
 from moviie.db.models.job import Job
@@ -24,6 +25,7 @@ __all__ = [
     "Collection",
     "CollectionVideo",
     "CreditEntry",
+    "Dub",
     "Event",
     "IdempotencyRecord",
     "Job",

@@ -1,5 +1,6 @@
 // Moviie's embed player: hls.js (or the browser's own HLS) behind one bar of controls, with a
-// quality menu, captions, and storyboard thumbnails over the seek bar. The page gives its
+// quality menu, captions, the audio language (a dubbed video's audio renditions), and storyboard
+// thumbnails over the seek bar. The page gives its
 // settings as JSON in #mv-config: {src, token, poster, storyboard, subtitles: [{lang, label, url}]}.
 (function () {
   "use strict";
@@ -9,7 +10,7 @@
   const $ = (name) => root.querySelector(".mv-" + name);
   const play = $("play"), time = $("time"), seek = $("seek"), played = $("played");
   const buffered = $("buffered"), thumb = $("thumb"), quality = $("quality");
-  const captions = $("captions"), mute = $("mute"), full = $("full");
+  const captions = $("captions"), dub = $("dub"), mute = $("mute"), full = $("full");
 
   // Private videos: the token rides on every request the player makes.
   function withToken(url) {
@@ -65,6 +66,15 @@
         quality.options[0].text = "Auto (" + Math.min(level.width, level.height) + "p)";
       }
     });
+    // Dubs are the master's audio renditions: the original (in the variants) and one per
+    // language.
+    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_event, data) => {
+      dub.innerHTML = "";
+      data.audioTracks.forEach((track, index) => dub.add(new Option(track.name, String(index))));
+      dub.value = String(hls.audioTrack);
+      dub.classList.toggle("mv-hidden", data.audioTracks.length < 2);
+    });
+    hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, (_event, data) => { dub.value = String(data.id); });
     hls.loadSource(config.src);
     hls.attachMedia(video);
   } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
@@ -73,6 +83,26 @@
   quality.addEventListener("change", () => {
     if (hls) hls.currentLevel = Number(quality.value);
   });
+  dub.addEventListener("change", () => {
+    if (hls) {
+      hls.audioTrack = Number(dub.value);
+    } else if (video.audioTracks) { // Safari's own HLS lists them itself
+      for (let i = 0; i < video.audioTracks.length; i++) {
+        video.audioTracks[i].enabled = String(i) === dub.value;
+      }
+    }
+  });
+  if (!hls && video.audioTracks) {
+    video.audioTracks.addEventListener("addtrack", () => {
+      dub.innerHTML = "";
+      for (let i = 0; i < video.audioTracks.length; i++) {
+        const track = video.audioTracks[i];
+        dub.add(new Option(track.label || track.language || "Audio " + (i + 1), String(i)));
+        if (track.enabled) dub.value = String(i);
+      }
+      dub.classList.toggle("mv-hidden", video.audioTracks.length < 2);
+    });
+  }
   // ?t=SECONDS (an ebook chapter or a quiz question links here): start there.
   const start = Number(new URLSearchParams(location.search).get("t"));
   if (start > 0) {
