@@ -40,7 +40,7 @@ async def lip_sync(settings: Settings, video: Path, audio: Path, language: str, 
         response = await call(
             client,
             "POST",
-            "",
+            settings.lipsync_url,  # as given (a base URL would gain a trailing slash)
             code=FAILED,
             what=WHAT,
             attempts=settings.provider_attempts,
