@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,31 +49,29 @@ class LipsyncVideoOut(BaseModel):
     mp4: str | None
 
 
+_DUB: dict[str, Any] = {
+    "language": "es",
+    "label": "Español",
+    "job_id": "job_01jeq3v5m3f6a9b1c2d3e4f5g6",
+    "quality": "draft",
+    "voice": "espeak-ng",
+    "audio": {
+        "hls": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/hls/dubs/"
+        "job_01jeq3v5m3f6a9b1c2d3e4f5g6/index.m3u8",
+        "m4a": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/"
+        "materials/job_01jeq3v5m3f6a9b1c2d3e4f5g6/dub.m4a",
+    },
+    "mp4": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/materials/"
+    "job_01jeq3v5m3f6a9b1c2d3e4f5g6/dubbed.mp4",
+    "subtitles": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/subtitles/es.vtt",
+    "lipsync": None,
+    "created_at": "2026-12-05T10:00:00Z",
+    "updated_at": "2026-12-05T10:00:00Z",
+}
+
+
 class DubOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "language": "es",
-                "label": "Español",
-                "job_id": "job_01jeq3v5m3f6a9b1c2d3e4f5g6",
-                "quality": "draft",
-                "voice": "espeak-ng",
-                "audio": {
-                    "hls": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/hls/dubs/"
-                    "job_01jeq3v5m3f6a9b1c2d3e4f5g6/index.m3u8",
-                    "m4a": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/"
-                    "materials/job_01jeq3v5m3f6a9b1c2d3e4f5g6/dub.m4a",
-                },
-                "mp4": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/materials/"
-                "job_01jeq3v5m3f6a9b1c2d3e4f5g6/dubbed.mp4",
-                "subtitles": "https://moviie.example/media/vid_01jeq3v5m3f6a9b1c2d3e4f5g6/"
-                "subtitles/es.vtt",
-                "lipsync": None,
-                "created_at": "2026-12-05T10:00:00Z",
-                "updated_at": "2026-12-05T10:00:00Z",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": _DUB})
 
     language: str
     label: str
@@ -92,4 +90,6 @@ class DubOut(BaseModel):
 
 
 class DubList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [_DUB]}]})
+
     data: list[DubOut]
