@@ -134,6 +134,31 @@ async def test_a_talk_dubbed_offline_into_spanish(
     assert dub["lipsync"] is None
 
 
+async def test_a_spanish_talk_dubbed_into_english_speaks_with_piper(
+    ai_client: httpx.AsyncClient, account: NewAccount, spanish_talk: Speech, tmp_path: Path
+) -> None:
+    """The language detected (none given), Apertium's other direction, the English voice."""
+    key = account.private_key
+    video = await ready(ai_client, key, spanish_talk.path)
+    asked = await ai_client.post(
+        f"/v1/videos/{video['id']}/lipsync",
+        json={"target_language": "en", "background": "none"},
+        headers=bearer(key),
+    )
+    assert asked.status_code == 202, asked.text
+    job, _ = await finished(ai_client, key, asked.json()["id"], timeout_s=300)
+    assert job["status"] == "succeeded", job["error"]
+    result = job["result"]
+    assert (result["source_language"], result["voice"], result["translation"]) == (
+        "es", "piper", "apertium",
+    )  # fmt: skip
+    assert "cats" in " ".join(s["translation"] for s in result["segments"]).lower()
+    heard = onsets(decoded(await _fetch(ai_client, result["audio"]["m4a"], tmp_path / "en.m4a")))
+    assert len(heard) == len(result["segments"]), heard
+    for measured, segment in zip(heard, result["segments"], strict=True):
+        assert abs(measured - segment["start_s"]) < 0.5, (heard, result["segments"])
+
+
 def _streams(path: Path) -> list[str]:
     with av.open(str(path)) as container:
         return [stream.type for stream in container.streams]
