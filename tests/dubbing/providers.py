@@ -1,5 +1,6 @@
-"""A local server that speaks the documented provider shapes (docs/dubbing.md): speech with
-voice creation, and lip sync (202, then the MP4 when polled). It really synthesizes (espeak-ng)
+"""A local server that speaks the documented provider shapes (docs/dubbing.md): chat (each
+numbered line answered as "hola <line>"), speech with voice creation, and lip sync (202, then
+the MP4 when polled). It really synthesizes (espeak-ng)
 and really muxes (ffmpeg); each path can be scripted to fail first (429, 500, or hang)."""
 
 from __future__ import annotations
@@ -107,6 +108,13 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 assert asked["voice"] == "voice_1"
                 assert asked["response_format"] == "wav"
                 self._answer(200, _say(asked["input"], asked["language"]), "audio/wav")
+            elif self.path == "/v1/chat/completions":
+                lines = json.loads(body)["messages"][-1]["content"].splitlines()
+                answer = "\n".join(
+                    f"{number}. hola {text}" for number, text in (ln.split(". ", 1) for ln in lines)
+                )
+                reply = {"choices": [{"message": {"role": "assistant", "content": answer}}]}
+                self._answer(200, json.dumps(reply).encode())
             elif self.path == "/lipsync":
                 form = _form(self, body)
                 script.lipsync_inputs.append({"language": form["language"].decode()})

@@ -25,11 +25,12 @@ pytestmark = pytest.mark.timeout(600)
 
 @asynccontextmanager
 async def _moviie(
-    database_url: str, data: Path, base: str
+    database_url: str, data: Path, base: str, **more: object
 ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     settings = make_settings(
         database_url,
         data,
+        **more,
         queue_polling_interval_s=0.1,
         tts_base_url=f"{base}/v1",
         tts_api_key="tts-key",
@@ -112,3 +113,28 @@ async def test_a_provider_that_keeps_failing_fails_the_job_refunded(
     assert [e["data"]["id"] for e in events] == [job["id"]]
     assert [p for _, p in script.seen].count("/v1/audio/speech") == 3  # once, not per step retry
     assert script.deleted == ["voice_1"]
+
+
+async def test_the_chat_provider_translates_when_configured(
+    database_url: str, tmp_path: Path, talk: Speech
+) -> None:
+    script = Script(failures={"/v1/chat/completions": ["503"]})
+    with provider(script) as base:
+        async with _moviie(database_url, tmp_path, base, llm_base_url=f"{base}/v1") as (
+            client,
+            key,
+        ):
+            video = await ready(client, key, talk.path)
+            asked = await client.post(
+                f"/v1/videos/{video['id']}/lipsync",
+                json={"target_language": "es"},
+                headers=bearer(key),
+            )
+            job, _ = await finished(client, key, asked.json()["id"], timeout_s=300)
+    assert job["status"] == "succeeded", job["error"]
+    result = job["result"]
+    assert (result["quality"], result["translation"], result["voice"]) == (
+        "standard", "llm", "espeak-ng",
+    )  # fmt: skip
+    assert all(s["translation"] == f"hola {s['text']}" for s in result["segments"])
+    assert [p for _, p in script.seen].count("/v1/chat/completions") == 2  # the 503, then once
