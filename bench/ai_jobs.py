@@ -1,20 +1,83 @@
-"""What the AI-material benchmarks share: ffmpeg and espeak-ng runs, an upload waited for until
-ready, and a job timed from its POST until `succeeded` is seen."""
+"""What the AI-material benchmarks share: their command line, moviie's settings over a fresh
+database, ffmpeg and espeak-ng runs, an upload waited for until ready, and a job timed from its
+POST until `succeeded` is seen."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import subprocess
 import time
 import wave
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from common import BenchFailed
+from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
+
+if TYPE_CHECKING:
+    from moviie.config import Settings
 
 POLL_S = 0.1
+
+
+def main_for(
+    doc: str | None,
+    prefix: str,
+    default_minutes: int,
+    run: Callable[[argparse.Namespace, Path], int],
+    what: str = "talk",
+) -> int:
+    """A bench's `main`: `--minutes` (the length of `what`, >= 1), `--database`, `--keep-tmp`
+    parsed, then `run(args, tmp)` through `run_benchmark` in a temp dir named from `prefix`."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--minutes", type=int, default=default_minutes, help=f"length of the {what}"
+    )
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir")
+    args = parser.parse_args()
+    if args.minutes < 1:
+        parser.error("--minutes must be >= 1")
+    return run_benchmark(prefix, lambda tmp, _procs: run(args, tmp), keep_tmp=args.keep_tmp)
+
+
+@contextmanager
+def moviie_settings(database: str, tmp: Path, **overrides: Any) -> Iterator[Settings]:
+    """Settings for an in-process moviie in `tmp/"data"`, over SQLite there or a fresh PostgreSQL
+    database (`database`), logging configured and migrated; the database dropped at the end.
+    Console logs at WARNING, queue polling every POLL_S, no rate limit; `overrides` on top."""
+    from moviie.config import Settings
+    from moviie.db import migrate
+    from moviie.jobs.engine import migrate_engine
+    from moviie.log import configure_logging
+
+    data_dir = tmp / "data"
+    data_dir.mkdir()
+    sqlite = database == "sqlite"
+    url = f"sqlite:///{data_dir / 'moviie.db'}" if sqlite else create_pg_database()
+    try:
+        fields: dict[str, Any] = {
+            "data_dir": data_dir,
+            "database_url": url,
+            "log_format": "console",
+            "log_level": "WARNING",
+            "queue_polling_interval_s": POLL_S,
+            "rate_limit_per_minute": 10**9,
+        }
+        settings = Settings(**(fields | overrides))
+        configure_logging(settings.log_format, settings.log_level)
+        migrate.upgrade(url)
+        migrate_engine(settings)
+        yield settings
+    finally:
+        if not sqlite:
+            drop_pg_database(url)
 
 
 def run_ffmpeg(cmd: list[str], what: str) -> float:

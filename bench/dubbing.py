@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import POLL_S, run_ffmpeg, run_job, upload_ready
-from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
+from ai_jobs import main_for, moviie_settings, run_ffmpeg, run_job, upload_ready
+from common import BenchFailed
 from subtitles import job_record, speech_video
 
 SOURCE, TARGET = "en", "es"
@@ -124,11 +124,8 @@ def report(video: dict[str, Any], floor: float, total: float, job: dict[str, Any
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
     from moviie.config import Settings
-    from moviie.db import migrate
     from moviie.dubbing.translation import apertium_mode
     from moviie.dubbing.voices import espeak_voice
-    from moviie.jobs.engine import migrate_engine
-    from moviie.log import configure_logging
     from moviie.media.ffmpeg import ffmpeg_binary
 
     if apertium_mode(SOURCE, TARGET) is None or espeak_voice(TARGET) is None:
@@ -144,45 +141,19 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     )
     floor = decode_floor(ffmpeg, talk, tmp / "floor.raw")
 
-    data_dir = tmp / "data"
-    data_dir.mkdir()
-    sqlite = args.database == "sqlite"
-    url = f"sqlite:///{data_dir / 'moviie.db'}" if sqlite else create_pg_database()
-    try:
-        settings = Settings(
-            data_dir=data_dir,
-            database_url=url,
-            log_format="console",
-            log_level="WARNING",
-            queue_polling_interval_s=POLL_S,
-            rate_limit_per_minute=10**9,
-            llm_base_url=None,  # offline: Apertium, espeak-ng
-            tts_base_url=None,
-        )
-        configure_logging(settings.log_format, settings.log_level)
-        migrate.upgrade(url)
-        migrate_engine(settings)
+    with moviie_settings(
+        args.database,
+        tmp,
+        llm_base_url=None,  # offline: Apertium, espeak-ng
+        tts_base_url=None,
+    ) as settings:
         video, total, job = asyncio.run(in_process(settings, talk, args.minutes * 60.0))
-    finally:
-        if not sqlite:
-            drop_pg_database(url)
     report(video, floor, total, job)
     return 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--minutes", type=int, default=5, help="length of the talk")
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir")
-    args = parser.parse_args()
-    if args.minutes < 1:
-        parser.error("--minutes must be >= 1")
-    return run_benchmark(
-        "moviie-bench-dubbing-", lambda tmp, _procs: run(args, tmp), keep_tmp=args.keep_tmp
-    )
+    return main_for(__doc__, "moviie-bench-dubbing-", 5, run)
 
 
 if __name__ == "__main__":

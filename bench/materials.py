@@ -63,8 +63,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import POLL_S, run_ffmpeg, run_job, say, upload_ready
-from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
+from ai_jobs import main_for, moviie_settings, run_ffmpeg, run_job, say, upload_ready
+from common import BenchFailed
 
 SPEED = 160  # espeak-ng words per minute: a normal speaking pace
 WIDTH, HEIGHT, FPS = 320, 240, 25
@@ -479,9 +479,6 @@ def report(outcome: Outcome, lecture: Lecture, cuts: list[float]) -> None:
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
     from moviie.config import Settings
-    from moviie.db import migrate
-    from moviie.jobs.engine import migrate_engine
-    from moviie.log import configure_logging
     from moviie.media.ffmpeg import ffmpeg_binary
     from moviie.media.scenes import scene_cuts
 
@@ -499,43 +496,14 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     found = ", ".join(f"{c:.1f} s" for c in cuts) or "none"
     print(f"scene cuts (ffmpeg's scene score, as the ebook job finds them): {found}", flush=True)
 
-    data_dir = tmp / "data"
-    data_dir.mkdir()
-    sqlite = args.database == "sqlite"
-    url = f"sqlite:///{data_dir / 'moviie.db'}" if sqlite else create_pg_database()
-    try:
-        settings = Settings(
-            data_dir=data_dir,
-            database_url=url,
-            log_format="console",
-            log_level="WARNING",
-            queue_polling_interval_s=POLL_S,
-            rate_limit_per_minute=10**9,
-        )
-        configure_logging(settings.log_format, settings.log_level)
-        migrate.upgrade(url)
-        migrate_engine(settings)
+    with moviie_settings(args.database, tmp) as settings:
         outcome = asyncio.run(in_process(settings, lecture))
-    finally:
-        if not sqlite:
-            drop_pg_database(url)
     report(outcome, lecture, cuts)
     return 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--minutes", type=int, default=10, help="length of the lecture")
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir")
-    args = parser.parse_args()
-    if args.minutes < 1:
-        parser.error("--minutes must be >= 1")
-    return run_benchmark(
-        "moviie-bench-materials-", lambda tmp, _procs: run(args, tmp), keep_tmp=args.keep_tmp
-    )
+    return main_for(__doc__, "moviie-bench-materials-", 10, run, "lecture")
 
 
 if __name__ == "__main__":

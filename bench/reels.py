@@ -65,8 +65,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import POLL_S, run_ffmpeg, run_job, say, upload_ready
-from common import BenchFailed, create_pg_database, drop_pg_database, run_benchmark
+from ai_jobs import moviie_settings, run_ffmpeg, run_job, say, upload_ready
+from common import BenchFailed, run_benchmark
 
 TARGET = 1.3  # render (moves + captions) / bare encode of the same clips, at most
 ASPECT = "9:16"  # the request's default
@@ -556,9 +556,6 @@ def report(outcome: Outcome, source_s: float, count: int, repeat: int) -> None:
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
     from moviie.config import Settings
-    from moviie.db import migrate
-    from moviie.jobs.engine import migrate_engine
-    from moviie.log import configure_logging
     from moviie.media.ffmpeg import ffmpeg_binary
 
     ffmpeg = ffmpeg_binary(Settings())
@@ -571,26 +568,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         flush=True,
     )
 
-    data_dir = tmp / "data"
-    data_dir.mkdir()
-    sqlite = args.database == "sqlite"
-    url = f"sqlite:///{data_dir / 'moviie.db'}" if sqlite else create_pg_database()
-    try:
-        settings = Settings(
-            data_dir=data_dir,
-            database_url=url,
-            log_format="console",
-            log_level="WARNING",
-            queue_polling_interval_s=POLL_S,
-            rate_limit_per_minute=10**9,
-        )
-        configure_logging(settings.log_format, settings.log_level)
-        migrate.upgrade(url)
-        migrate_engine(settings)
+    with moviie_settings(args.database, tmp) as settings:
         outcome = asyncio.run(in_process(settings, ffmpeg, talk, args))
-    finally:
-        if not sqlite:
-            drop_pg_database(url)
     if not outcome.pieces:
         raise BenchFailed("the reels job made no reels")
     report(outcome, float(outcome.video["duration_s"]), args.count, args.repeat)

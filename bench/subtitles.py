@@ -50,8 +50,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import POLL_S, run_ffmpeg, run_job, say, upload_ready
-from common import create_pg_database, drop_pg_database, run_benchmark
+from ai_jobs import main_for, moviie_settings, run_ffmpeg, run_job, say, upload_ready
 
 TARGET = 1.05  # job / (extraction + bare whisper), at most
 WARMUP_S = 10.0
@@ -267,9 +266,6 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     import os
 
     from moviie.config import Settings
-    from moviie.db import migrate
-    from moviie.jobs.engine import migrate_engine
-    from moviie.log import configure_logging
     from moviie.media.ffmpeg import ffmpeg_binary
 
     ffmpeg = ffmpeg_binary(Settings())
@@ -283,26 +279,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         flush=True,
     )
 
-    data_dir = tmp / "data"
-    data_dir.mkdir()
-    sqlite = args.database == "sqlite"
-    url = f"sqlite:///{data_dir / 'moviie.db'}" if sqlite else create_pg_database()
-    try:
-        settings = Settings(
-            data_dir=data_dir,
-            database_url=url,
-            log_format="console",
-            log_level="WARNING",
-            queue_polling_interval_s=POLL_S,
-            rate_limit_per_minute=10**9,
-        )
-        configure_logging(settings.log_format, settings.log_level)
-        migrate.upgrade(url)
-        migrate_engine(settings)
+    with moviie_settings(args.database, tmp) as settings:
         video, bare, job = asyncio.run(in_process(settings, ffmpeg, big, clip, args.minutes))
-    finally:
-        if not sqlite:
-            drop_pg_database(url)
 
     from moviie.subtitles.whisper import choose_model
 
@@ -331,18 +309,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--minutes", type=int, default=5, help="length of the speech video")
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir")
-    args = parser.parse_args()
-    if args.minutes < 1:
-        parser.error("--minutes must be >= 1")
-    return run_benchmark(
-        "moviie-bench-subtitles-", lambda tmp, _procs: run(args, tmp), keep_tmp=args.keep_tmp
-    )
+    return main_for(__doc__, "moviie-bench-subtitles-", 5, run, "speech video")
 
 
 if __name__ == "__main__":
