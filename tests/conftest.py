@@ -23,6 +23,9 @@ from moviie.app import create_app
 from moviie.config import Settings
 from moviie.db import migrate
 from moviie.db.engine import Database
+from moviie.db.models import Video
+from moviie.db.types import utcnow
+from moviie.ids import new_id
 from moviie.jobs.engine import migrate_engine
 from moviie.jobs.queues import QUEUES
 from tests.servers import free_port, moviie_env, moviie_server
@@ -151,6 +154,21 @@ async def make_account(db: Database, plan: str = "trial") -> accounts.NewAccount
         return await accounts.create_account(
             session, email=f"{uuid.uuid4().hex[:10]}@example.test", name="Test account", plan=plan
         )
+
+
+async def add_ready_video(db: Database, account_id: str, **fields: object) -> Video:
+    """A ready video row, no media behind it: for what reads only the row (credits,
+    analytics). `fields` override the defaults (a public 30 s 320x240 clip with sound)."""
+    now = utcnow()
+    values: dict[str, object] = {
+        "id": new_id("vid"), "account_id": account_id, "status": "ready", "privacy": "public",
+        "duration_s": 30.0, "width": 320, "height": 240, "has_audio": True, "meta": {},
+        "tags": [], "created_at": now, "updated_at": now, "ready_at": now,
+    }  # fmt: skip
+    video = Video(**(values | fields))
+    async with db.transaction() as session:
+        session.add(video)
+    return video
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from moviie import __version__
 from moviie.accounts.api import router as accounts_router
 from moviie.ai.api import router as jobs_router
+from moviie.analytics.api import router as analytics_router
 from moviie.api_keys.api import router as api_keys_router
 from moviie.auth.last_used import LastUsedRecorder
 from moviie.collections.api import router as collections_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.include_router(reels_router)
     app.include_router(quiz_router)
     app.include_router(dubbing_router)
+    app.include_router(analytics_router)
     app.include_router(ebook_router)
     app.include_router(jobs_router)
     app.include_router(credits_router)

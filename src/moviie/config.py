@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     provider_attempts: int = Field(4, ge=1, le=10)
     lipsync_timeout_s: float = Field(3600, gt=0)
 
+    # Player analytics: raw events are kept this long (the rollups for ever); a viewer may post
+    # this many batches a minute and a key this many events (past them, events are dropped).
+    analytics_raw_retention_days: int = Field(30, ge=1)
+    analytics_viewer_batches_per_minute: int = Field(60, ge=1)
+    analytics_events_per_minute: int = Field(100_000, ge=1)
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 

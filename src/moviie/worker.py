@@ -12,6 +12,7 @@ import httpx
 from dbos import DBOS
 
 from moviie.ai import tasks as ai_tasks
+from moviie.analytics import tasks as analytics_tasks
 from moviie.config import Settings
 from moviie.credits import tasks as credit_tasks
 from moviie.db.engine import Database
@@ -41,6 +42,7 @@ from moviie.webhooks.dispatcher import Dispatcher
 # Every workflow must be registered before the engine launches: importing the modules does it.
 WORKFLOW_MODULES = (
     ai_tasks,
+    analytics_tasks,
     credit_tasks,
     subtitle_tasks,
     reel_tasks,
@@ -67,6 +69,12 @@ SCHEDULES = [
         "schedule_name": "renew-monthly-credits",
         "workflow_fn": credit_tasks.scheduled_renew_monthly_credits,
         "schedule": "0 5 0 * * *",  # daily at 00:05 UTC: accounts whose month turned
+        "queue_name": "maintenance",
+    },
+    {
+        "schedule_name": "roll-up-analytics",
+        "workflow_fn": analytics_tasks.scheduled_roll_up_analytics,
+        "schedule": "0 * * * * *",  # every minute
         "queue_name": "maintenance",
     },
     {

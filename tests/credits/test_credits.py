@@ -15,11 +15,9 @@ from moviie.accounts.service import NewAccount
 from moviie.ai import service as ai
 from moviie.credits import service as credits
 from moviie.db.engine import Database
-from moviie.db.models import Account, CreditEntry, Event, Video
-from moviie.db.types import utcnow
+from moviie.db.models import Account, CreditEntry, Event
 from moviie.errors import InsufficientCredits
-from moviie.ids import new_id
-from tests.conftest import bearer
+from tests.conftest import add_ready_video, bearer
 from tests.servers import create_account, moviie_env, run_moviie
 
 
@@ -34,18 +32,6 @@ async def _balance(db: Database, account_id: str) -> int:
         account = await session.get(Account, account_id)
         assert account is not None
         return account.credits_balance
-
-
-async def _ready_video(db: Database, account_id: str) -> Video:
-    now = utcnow()
-    video = Video(
-        id=new_id("vid"), account_id=account_id, status="ready", privacy="public",
-        duration_s=30.0, width=320, height=240, has_audio=True, meta={}, tags=[],
-        created_at=now, updated_at=now, ready_at=now,
-    )  # fmt: skip
-    async with db.transaction() as session:
-        session.add(video)
-    return video
 
 
 async def test_a_new_account_opens_its_ledger_with_its_plan_credits(
@@ -65,7 +51,7 @@ async def test_concurrent_jobs_never_spend_more_than_the_balance(
     account_id = account.account.id
     async with db.transaction() as session:
         await credits.grant(session, account_id, -190, "leave 10")
-    video = await _ready_video(db, account_id)
+    video = await add_ready_video(db, account_id)
 
     async def ask(n: int) -> bool:
         try:
@@ -90,7 +76,7 @@ async def test_credits_low_is_told_once_per_crossing(db: Database, account: NewA
     account_id = account.account.id
     async with db.transaction() as session:
         await credits.grant(session, account_id, -178, "down to 22")  # trial: 200 a month
-    video = await _ready_video(db, account_id)
+    video = await add_ready_video(db, account_id)
     for n in range(4):  # 22 -> 21 -> 20 -> 19 (crosses 10%) -> 18
         async with db.transaction() as session:
             owner = await session.get(Account, account_id)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query
 from fastapi.responses import HTMLResponse
 
+from moviie.analytics.beacon import beacon_for
 from moviie.auth.dependencies import ApiCaller, require_scope
 from moviie.db.models import SigningKey
 from moviie.dependencies import Uploads
@@ -111,6 +112,6 @@ async def embed_page(
     tracks = await subtitle_repository.tracks_of(session, video.id)
     cache = "private, no-store" if video.privacy == "private" else "public, max-age=60"
     return HTMLResponse(
-        playback.embed_page(video, ctx.public_url, token, tracks),
+        playback.embed_page(video, ctx.public_url, token, tracks, beacon_for(ctx.secret, video.id)),
         headers={"Cache-Control": cache},
     )

@@ -65,7 +65,11 @@ async def check_page_access(session: AsyncSession, video: Video, token: str | No
 
 
 def embed_page(
-    video: Video, public_url: str, token: str | None, tracks: Sequence[SubtitleTrack]
+    video: Video,
+    public_url: str,
+    token: str | None,
+    tracks: Sequence[SubtitleTrack],
+    beacon: str,
 ) -> str:
     """A small page: the video on hls.js (vendored) behind Moviie's controls (quality menu,
     captions, audio language when dubbed, storyboard thumbnails on the seek bar), its poster, a
@@ -84,6 +88,12 @@ def embed_page(
             {"lang": t.language, "label": t.label, "url": track_view(t, public_url).vtt + suffix}
             for t in tracks
         ],
+        # The player's audience events, signed for this video (the page holds no key).
+        "analytics": {
+            "url": f"{public_url}/v1/analytics/events",
+            "video_id": video.id,
+            "beacon": beacon,
+        },
     }
     # JSON inside <script>: "</" must not end the element early.
     settings = json.dumps(config).replace("</", "<\\/")

@@ -1,6 +1,13 @@
 """ORM models: one module per table, all imported here for Alembic."""
 
 from moviie.db.models.account import Account
+from moviie.db.models.analytics import (
+    AnalyticsCursor,
+    AnalyticsDrop,
+    AnalyticsEvent,
+    AnalyticsRollup,
+    AnalyticsView,
+)
 from moviie.db.models.api_key import ApiKey
 from moviie.db.models.bandwidth_usage import BandwidthUsage
 from moviie.db.models.base import Base
@@ -19,6 +26,11 @@ from moviie.db.models.worker import Worker
 
 __all__ = [
     "Account",
+    "AnalyticsCursor",
+    "AnalyticsDrop",
+    "AnalyticsEvent",
+    "AnalyticsRollup",
+    "AnalyticsView",
     "ApiKey",
     "BandwidthUsage",
     "Base",

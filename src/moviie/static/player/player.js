@@ -228,7 +228,65 @@
     idle = setTimeout(() => root.classList.add("mv-idle"), 2500);
   });
 
+  // ---- audience analytics: view_start, a heartbeat every 10 s while playing, seek, view_end
+  // (by sendBeacon when the page goes). A random viewer id kept in localStorage; no cookies.
+  const analytics = config.analytics ? (() => {
+    const a = config.analytics;
+    const random = () => Array.from(crypto.getRandomValues(new Uint8Array(9)),
+      (b) => b.toString(16).padStart(2, "0")).join("");
+    let viewer = "vw_" + random();
+    try {
+      viewer = localStorage.getItem("moviie_viewer") || viewer;
+      localStorage.setItem("moviie_viewer", viewer);
+    } catch (e) { /* storage blocked: this page's id only */ }
+    const view = "vv_" + random();
+    let seq = 0, started = false, ended = false, playhead = 0;
+    const queue = [];
+    function rendition() {
+      const level = hls && hls.levels[hls.currentLevel];
+      const height = level ? Math.min(level.width, level.height)
+        : Math.min(video.videoWidth, video.videoHeight);
+      return height ? height + "p" : undefined;
+    }
+    function push(type, extra) {
+      queue.push(Object.assign({ type, video_id: a.video_id, view_id: view, seq: seq++,
+        position_s: Math.round(video.currentTime * 1000) / 1000, rendition: rendition(),
+        beacon: a.beacon }, extra));
+    }
+    function flush(leaving) {
+      while (queue.length) {
+        const body = JSON.stringify({ viewer_id: viewer, events: queue.splice(0, 50) });
+        if (leaving && navigator.sendBeacon) navigator.sendBeacon(a.url, body);
+        else fetch(a.url, { method: "POST", body, keepalive: true }).catch(() => {});
+      }
+    }
+    video.addEventListener("playing", () => {
+      if (started) return;
+      started = true;
+      push("view_start");
+      flush(false);
+    });
+    video.addEventListener("timeupdate", () => { if (!video.seeking) playhead = video.currentTime; });
+    video.addEventListener("seeking", () => {
+      if (started) push("seek", { from_s: Math.round(playhead * 1000) / 1000 });
+    });
+    video.addEventListener("seeked", () => { playhead = video.currentTime; });
+    setInterval(() => {
+      if (started && !video.paused && !ended) push("heartbeat");
+      flush(false);
+    }, 10000);
+    function end() {
+      if (!started || ended) return;
+      ended = true;
+      push("view_end");
+      flush(true);
+    }
+    video.addEventListener("ended", end);
+    addEventListener("pagehide", end);
+    return { flush, end };
+  })() : null;
+
   icon(full, "full", "Full screen");
   render();
-  window.moviie = { video, hls };
+  window.moviie = { video, hls, analytics };
 })();
