@@ -32,6 +32,7 @@ from moviie.http.ratelimit import RateLimiter
 from moviie.http.session import Session
 from moviie.jobs.client import shared_job_client
 from moviie.media.api import router as media_router
+from moviie.plans.catalog import load_plans
 from moviie.playback.api import router as signing_keys_router
 from moviie.quiz.api import router as quiz_router
 from moviie.reels.api import router as reels_router
@@ -57,6 +58,7 @@ def _streams_its_own_body(method: str, path: str) -> bool:
 def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = ()) -> FastAPI:
     """The API; with `worker_queues`, this process also runs those queues' jobs (`moviie serve`)."""
     settings = settings or Settings()
+    load_plans(settings.plans_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

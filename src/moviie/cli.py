@@ -26,7 +26,7 @@ from moviie.errors import MoviieError
 from moviie.jobs.engine import migrate_engine
 from moviie.jobs.queues import QUEUES
 from moviie.log import configure_logging
-from moviie.plans.catalog import PLANS
+from moviie.plans.catalog import PLANS, PlansFileInvalid, default_plan, load_plans
 
 app = typer.Typer(help="Moviie: a self-hostable video API.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
@@ -46,6 +46,11 @@ T = TypeVar("T")
 def _settings() -> Settings:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    try:
+        load_plans(settings.plans_file)
+    except PlansFileInvalid as exc:
+        console.print(f"[red]MOVIIE_PLANS_FILE: {exc}[/red]")
+        raise typer.Exit(2) from exc
     return settings
 
 
@@ -207,7 +212,9 @@ def _print_json(value: Any) -> None:
 def accounts_create(
     email: Annotated[str, typer.Option(help="The account's email.")],
     name: Annotated[str, typer.Option(help="The account's display name.")],
-    plan: Annotated[str, typer.Option(help="Plan name (see `moviie plans list`).")] = "trial",
+    plan: Annotated[
+        str | None, typer.Option(help="Plan name (see `moviie plans list`); default: the trial.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create an account with one private and one publishable key."""
@@ -270,6 +277,27 @@ def keys_create(
     console.print(f"{key_type} key {key_id}: [bold green]{key}[/bold green] (shown only now)")
 
 
+@accounts_app.command("set-plan")
+def accounts_set_plan(
+    account: Annotated[str, typer.Option(help="Account id (acct_...) or email.")],
+    plan: Annotated[str, typer.Option(help="Plan name (see `moviie plans list`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Move an account to another plan (quotas change at once; more credits a month are
+    granted now, fewer wait for the next month; leaving the trial ends it)."""
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> tuple[str, int]:
+        found = await accounts.get_account(session, account)
+        return found.id, await accounts.change_plan(session, found, plan)
+
+    account_id, granted = _in_transaction(settings, work)
+    if as_json:
+        _print_json({"account_id": account_id, "plan": plan, "credits_granted": granted})
+        return
+    console.print(f"{account_id}: now on plan [bold]{plan}[/bold] ({granted} credits granted)")
+
+
 @credits_app.command("grant", context_settings={"ignore_unknown_options": True})
 def credits_grant(
     amount: Annotated[
@@ -298,10 +326,11 @@ def plans_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The plans and their quotas."""
+    _settings()  # MOVIIE_PLANS_FILE
     if as_json:
         _print_json([plan.__dict__ for plan in PLANS.values()])
         return
-    table = Table("plan", "storage", "bandwidth / month", "credits / month", "trial")
+    table = Table("plan", "storage", "bandwidth / month", "credits / month", "trial", "default")
     gib = 1024**3
     for plan in PLANS.values():
         table.add_row(
@@ -310,6 +339,7 @@ def plans_list(
             f"{plan.bandwidth_bytes_month // gib} GiB",
             str(plan.credits_month),
             f"{plan.trial_days} days" if plan.trial_days else "",
+            "yes" if plan.name == default_plan() else "",
         )
     console.print(table)
 

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     provider_attempts: int = Field(4, ge=1, le=10)
     lipsync_timeout_s: float = Field(3600, gt=0)
 
+    # Plans (quotas) of one's own, replacing the built-in ones: see `moviie.plans.catalog`.
+    plans_file: Path | None = None
     # Player analytics: raw events are kept this long (the rollups for ever); a viewer may post
     # this many batches a minute and a key this many events (past them, events are dropped).
     analytics_raw_retention_days: int = Field(30, ge=1)

@@ -15,7 +15,7 @@ from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import Conflict, NotFound
 from moviie.ids import new_id
-from moviie.plans.catalog import DEFAULT_PLAN, get_plan
+from moviie.plans.catalog import default_plan, get_plan
 
 
 class AccountNotFound(NotFound):
@@ -34,11 +34,12 @@ class NewAccount:
 
 
 async def create_account(
-    session: AsyncSession, *, email: str, name: str, plan: str = DEFAULT_PLAN
+    session: AsyncSession, *, email: str, name: str, plan: str | None = None
 ) -> NewAccount:
-    """An account on `plan` with one private and one publishable key."""
+    """An account on `plan` (the default plan, a trial, when None) with one private and one
+    publishable key."""
     email = email.strip().lower()
-    chosen = get_plan(plan)
+    chosen = get_plan(plan or default_plan())
     if await repository.get_by_email(session, email) is not None:
         raise EmailTaken(f"An account with {email} exists.")
     now = utcnow()
@@ -61,6 +62,24 @@ async def create_account(
         session, account.id, name="default publishable key", key_type="publishable"
     )
     return NewAccount(account=account, private_key=private.key, publishable_key=publishable.key)
+
+
+async def change_plan(session: AsyncSession, account: Account, plan_name: str) -> int:
+    """Move the account to another plan: its quotas apply at once. A plan with more credits a
+    month grants the difference now (the ledger says so); one with fewer waits for the next
+    month's reset. Leaving a trial ends it. Returns the credits granted."""
+    new, old = get_plan(plan_name), get_plan(account.plan)
+    account.plan = new.name
+    if new.trial_days is None:
+        account.trial_ends_at = None
+    elif account.trial_ends_at is None:
+        account.trial_ends_at = utcnow() + timedelta(days=new.trial_days)
+    account.updated_at = utcnow()
+    await session.flush()
+    more = new.credits_month - old.credits_month
+    if more > 0:
+        await credits.grant(session, account.id, more, f"plan {new.name}")
+    return max(more, 0)
 
 
 async def get_account(session: AsyncSession, account_id_or_email: str) -> Account:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from moviie.accounts.quotas import ensure_trial_active
 from moviie.ai import repository
 from moviie.ai.schemas import JobCredits, JobError, JobOut
 from moviie.credits import service as credits
@@ -60,6 +61,7 @@ async def accept_job(
     price: int,
 ) -> Accepted:
     """`params` must be normalized (defaults filled in, case folded): they are fingerprinted."""
+    ensure_trial_active(account)
     print_ = fingerprint(video.id, material, params)
     existing = await repository.active_by_fingerprint(session, print_)
     if existing is not None:

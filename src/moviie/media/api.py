@@ -111,6 +111,7 @@ async def media_file(
         await verify_playback_token(session, video.account_id, video.id, token)
     storage = request.app.state.uploads.storage
     meter: BandwidthMeter = request.app.state.bandwidth
+    await meter.check_quota(video.account_id)
     suffix = "." + media_path.rsplit(".", 1)[-1]
     media_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
     if suffix == ".m3u8" or media_path.startswith(("subtitles/", "materials/")):

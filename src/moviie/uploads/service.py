@@ -11,7 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.accounts import repository as accounts_repository
-from moviie.accounts.quotas import StorageQuotaExceeded, check_storage, reserve_storage
+from moviie.accounts.quotas import (
+    StorageQuotaExceeded,
+    check_storage,
+    ensure_trial_active,
+    reserve_storage,
+)
 from moviie.config import Settings
 from moviie.db.models import Account, Upload, Video
 from moviie.db.types import utcnow
@@ -94,6 +99,7 @@ def upload_view(ctx: UploadContext, upload: Upload) -> UploadOut:
 async def reserve_upload(
     session: AsyncSession, ctx: UploadContext, account: Account, body: UploadReserve
 ) -> tuple[Video, Upload]:
+    ensure_trial_active(account)
     if body.size_bytes is not None:
         check_file_size(ctx, account, body.size_bytes)
     video = await videos.create_video(

@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import Counter
 
 from moviie.db.engine import Database
+from moviie.db.models import Account
 from moviie.db.types import utcnow
+from moviie.errors import MoviieError
 from moviie.log import get_logger
-from moviie.usage.repository import UsageKey, add_bandwidth
+from moviie.plans.catalog import get_plan
+from moviie.usage.repository import UsageKey, bandwidth_since, month_start
+from moviie.usage.service import record_bandwidth
 
 log = get_logger("moviie.usage")
+QUOTA_CACHE_S = 30.0
+
+
+class BandwidthQuotaExceeded(MoviieError):
+    status = 402
+    code = "bandwidth_quota_exceeded"
+    title = "The plan's bandwidth for this month is used up"
 
 
 class BandwidthMeter:
@@ -22,10 +34,37 @@ class BandwidthMeter:
         self._counts: Counter[UsageKey] = Counter()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # account -> (hard quota or None, bytes this month when read, read until)
+        self._quotas: dict[str, tuple[int | None, int, float]] = {}
 
     def count(self, account_id: str, video_id: str, n: int) -> None:
         if n > 0:
             self._counts[(account_id, utcnow().date(), video_id)] += n
+
+    async def check_quota(self, account_id: str) -> None:
+        """402 once the month's bandwidth is used up, for plans with a hard limit (others
+        keep playing: `bandwidth.threshold` tells). The month's total is read at most every
+        30 s per account and process; what this process served since is added."""
+        now = time.monotonic()
+        cached = self._quotas.get(account_id)
+        if cached is None or cached[2] < now:
+            async with self._db.transaction(write=False) as session:
+                account = await session.get(Account, account_id)
+                plan = get_plan(account.plan) if account is not None else None
+                quota = plan.bandwidth_bytes_month if plan and plan.bandwidth_hard_limit else None
+                used = 0
+                if quota is not None:
+                    used = await bandwidth_since(session, account_id, month_start(utcnow().date()))
+            cached = (quota, used, now + QUOTA_CACHE_S)
+            self._quotas[account_id] = cached
+        quota, used, _ = cached
+        if quota is None:
+            return
+        pending = sum(n for (account, _, _), n in self._counts.items() if account == account_id)
+        if used + pending >= quota:
+            raise BandwidthQuotaExceeded(
+                "This account's plan serves no more media this month.", quota_bytes=quota
+            )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._flush_forever())
@@ -38,7 +77,7 @@ class BandwidthMeter:
             batch, self._counts = self._counts, Counter()
             try:
                 async with self._db.transaction() as session:
-                    await add_bandwidth(session, batch)
+                    await record_bandwidth(session, batch)
             except Exception:
                 self._counts.update(batch)
                 raise

@@ -40,6 +40,18 @@ async def bandwidth_since(session: AsyncSession, account_id: str, since: date) -
     return int(total or 0)
 
 
+async def bandwidth_between(session: AsyncSession, account_id: str, first: date, end: date) -> int:
+    """Bytes served on the days in [first, end)."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(BandwidthUsage.bytes), 0)).where(
+            BandwidthUsage.account_id == account_id,
+            BandwidthUsage.day >= first,
+            BandwidthUsage.day < end,
+        )
+    )
+    return int(total or 0)
+
+
 async def bandwidth_of_video(session: AsyncSession, account_id: str, video_id: str) -> int:
     total = await session.scalar(
         select(func.coalesce(func.sum(BandwidthUsage.bytes), 0)).where(

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime
 from starlette.requests import ClientDisconnect
 
+from moviie.accounts.quotas import ensure_trial_active
 from moviie.auth.dependencies import ApiCaller, require_scope
 from moviie.dependencies import Uploads
 from moviie.errors import UnsupportedMediaType
@@ -77,6 +78,7 @@ document_model(VideoFromUrl)
     responses=QUOTA_RESPONSES,
 )
 async def create_video(request: Request, caller: Writer, ctx: Uploads) -> VideoOut:
+    ensure_trial_active(caller.account)
     content_type = request.headers.get("content-type", "")
     db = get_database(request)
     if is_json_content_type(content_type):

@@ -66,7 +66,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
         for outcome in ("ready", "failed")
     ),
     EventType("bandwidth.threshold", "The account passed 80% or 100% of its monthly bandwidth.",
-              {"used_bytes": 85_899_345_920, "quota_bytes": 107_374_182_400, "percent": 80}),
+              {"used_bytes": 85_899_345_920, "quota_bytes": 107_374_182_400, "percent": 80,
+               "month": "2026-12"}),
     EventType("storage.threshold", "The account passed 80% or 100% of its storage.",
               {"used_bytes": 42_949_672_960, "quota_bytes": 53_687_091_200, "percent": 80}),
     EventType("credits.low", "The account's credit balance fell under 10% of its plan's month.",
