@@ -12,11 +12,13 @@ from typing import Any
 import httpx
 import jwt
 from fastapi import FastAPI
+from sqlalchemy import insert, select
 
 from moviie.accounts.service import NewAccount
 from moviie.analytics.beacon import beacon_for
-from moviie.analytics.rollup import roll_up
+from moviie.analytics.rollup import purge_raw_events, roll_up
 from moviie.db.engine import Database
+from moviie.db.models import AnalyticsEvent, AnalyticsRollup
 from moviie.db.types import utcnow
 from tests.conftest import add_ready_video, bearer, make_account
 
@@ -213,3 +215,43 @@ async def test_bad_requests_and_what_keys_may_do(
         "/v1/analytics/overview", params={"from": naive}, headers=bearer(account.private_key)
     )
     assert zoneless.status_code == 200, zoneless.text
+
+
+async def test_raw_events_go_after_their_retention_once_read(
+    account: NewAccount, db: Database
+) -> None:
+    video = await add_ready_video(db, account.account.id, duration_s=60.0)
+    now = utcnow()
+    old = now - timedelta(days=40)
+
+    def row(view: str, seq: int, at: datetime, position: float) -> dict[str, Any]:
+        return {
+            "account_id": account.account.id, "video_id": video.id, "view_id": view,
+            "viewer_id": VIEWER_A, "type": "heartbeat" if seq else "view_start", "seq": seq,
+            "position_s": position, "from_s": None, "rendition": None, "received_at": at,
+        }  # fmt: skip
+
+    async with db.transaction() as session:
+        await session.execute(
+            insert(AnalyticsEvent),
+            [row("vv_old_view001", 0, old, 0), row("vv_old_view001", 1, old, 10)],
+        )
+    await roll_up(db, now, settle_s=0)
+    async with db.transaction() as session:  # come in late, unread: kept until read
+        await session.execute(insert(AnalyticsEvent), [row("vv_late_view01", 0, old, 0)])
+    assert await purge_raw_events(db, now, keep_days=30) == 2
+    async with db.transaction(write=False) as session:
+        left = (
+            await session.scalars(
+                select(AnalyticsEvent.view_id).where(AnalyticsEvent.video_id == video.id)
+            )
+        ).all()
+        rollups = (
+            await session.scalars(
+                select(AnalyticsRollup).where(
+                    AnalyticsRollup.video_id == video.id, AnalyticsRollup.period == "day"
+                )
+            )
+        ).all()
+    assert left == ["vv_late_view01"]
+    assert [(r.views, r.watch_time_s) for r in rollups] == [(1, 10.0)]  # the rollup stays
