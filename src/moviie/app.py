@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from moviie import __version__
 from moviie.accounts.api import router as accounts_router
@@ -21,6 +22,7 @@ from moviie.auth.last_used import LastUsedRecorder
 from moviie.collections.api import router as collections_router
 from moviie.config import Settings
 from moviie.credits.api import router as credits_router
+from moviie.dashboard.api import install as install_dashboard
 from moviie.db.engine import Database
 from moviie.dubbing.api import router as dubbing_router
 from moviie.ebook.api import router as ebook_router
@@ -112,11 +114,15 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.include_router(quiz_router)
     app.include_router(dubbing_router)
     app.include_router(analytics_router)
+    install_dashboard(app)
     app.include_router(ebook_router)
     app.include_router(jobs_router)
     app.include_router(credits_router)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Scripts, styles, players: compressed on the way (media under /media never are: ranges).
+    app.mount(
+        "/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR), minimum_size=1024), "static"
+    )
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.accounts import service as accounts
+from moviie.accounts.passwords import WeakPassword
 from moviie.api_keys import service as api_keys
 from moviie.api_keys.scopes import PRIVATE_SCOPES
 from moviie.config import Settings
@@ -215,6 +216,9 @@ def accounts_create(
     plan: Annotated[
         str | None, typer.Option(help="Plan name (see `moviie plans list`); default: the trial.")
     ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="The dashboard's password (or set it later: set-password).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create an account with one private and one publishable key."""
@@ -224,10 +228,16 @@ def accounts_create(
 
     async def work(session: AsyncSession) -> tuple[dict[str, Any], str, str]:
         created = await accounts.create_account(session, email=email, name=name, plan=plan)
+        if password is not None:
+            await accounts.set_password(session, created.account, password)
         view = account_view(created.account).model_dump(mode="json")
         return view, created.private_key, created.publishable_key
 
-    view, private_key, publishable_key = _in_transaction(settings, work)
+    try:
+        view, private_key, publishable_key = _in_transaction(settings, work)
+    except WeakPassword as weak:
+        console.print(f"[red]{weak.detail}[/red]")
+        raise typer.Exit(2) from weak
     if as_json:
         _print_json(
             {"account": view, "private_key": private_key, "publishable_key": publishable_key}
@@ -275,6 +285,35 @@ def keys_create(
         _print_json({"id": key_id, "type": key_type, "key": key, "scopes": scope_list})
         return
     console.print(f"{key_type} key {key_id}: [bold green]{key}[/bold green] (shown only now)")
+
+
+@accounts_app.command("set-password")
+def accounts_set_password(
+    email: Annotated[str, typer.Option(help="The account's email (or acct_... id).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="The new password (asked for when omitted).",
+        ),
+    ],
+) -> None:
+    """Set the dashboard's password (argon2id); browsers signed in before are signed out."""
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> str:
+        found = await accounts.get_account(session, email)
+        await accounts.set_password(session, found, password)
+        return found.email
+
+    try:
+        who = _in_transaction(settings, work)
+    except WeakPassword as weak:
+        console.print(f"[red]{weak.detail}[/red]")
+        raise typer.Exit(2) from weak
+    console.print(f"{who}: password set; sign in at /dashboard")
 
 
 @accounts_app.command("set-plan")

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moviie.db.models import Account
+from moviie.db.models import Account, DashboardSession
 
 
 async def get_by_email(session: AsyncSession, email: str) -> Account | None:
@@ -40,3 +40,7 @@ async def release_storage(session: AsyncSession, account_id: str, nbytes: int) -
             )
         )
     )
+
+
+async def close_dashboard_sessions(session: AsyncSession, account_id: str) -> None:
+    await session.execute(delete(DashboardSession).where(DashboardSession.account_id == account_id))

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.accounts import repository
+from moviie.accounts.passwords import hash_password
 from moviie.accounts.schemas import AccountOut, CreditsOut, PlanOut, UsageOut
 from moviie.api_keys import service as api_keys
 from moviie.credits import service as credits
@@ -80,6 +81,15 @@ async def change_plan(session: AsyncSession, account: Account, plan_name: str) -
     if more > 0:
         await credits.grant(session, account.id, more, f"plan {new.name}")
     return max(more, 0)
+
+
+async def set_password(session: AsyncSession, account: Account, password: str) -> None:
+    """The dashboard's password (argon2id); every browser signed in with the old one is
+    signed out."""
+    account.password_hash = hash_password(password)
+    account.updated_at = utcnow()
+    await repository.close_dashboard_sessions(session, account.id)
+    await session.flush()
 
 
 async def get_account(session: AsyncSession, account_id_or_email: str) -> Account:

@@ -6,9 +6,7 @@ from fastapi import Depends, Path
 
 from moviie.api_keys import service
 from moviie.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from moviie.api_keys.tokens import PREFIXES
 from moviie.auth.dependencies import ApiCaller, require_scope
-from moviie.db.models import ApiKey
 from moviie.http.pagination import Page, Pagination, page_of
 from moviie.http.routing import moviie_router
 from moviie.http.session import Session
@@ -16,19 +14,6 @@ from moviie.http.session import Session
 router = moviie_router(tags=["API keys"])
 KeysWriter = Annotated[ApiCaller, Depends(require_scope("keys:write"))]
 KeyId = Annotated[str, Path(max_length=64, examples=["key_01jeq3v5m3f6a9b1c2d3e4f5g6"])]
-
-
-def _out(row: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=row.id,
-        name=row.name,
-        type=row.type,
-        scopes=row.scopes,
-        prefix=PREFIXES[row.type] + row.selector[:4],  # type: ignore[index]
-        last4=row.last4,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-    )
 
 
 @router.post("/v1/api-keys", status_code=201, summary="Create an API key")
@@ -41,7 +26,7 @@ async def create_api_key(body: ApiKeyCreate, session: Session, caller: KeysWrite
         scopes=body.scopes,
         granted_by=caller.scopes,
     )
-    return ApiKeyCreated(**_out(created.row).model_dump(), key=created.key)
+    return ApiKeyCreated(**service.key_view(created.row).model_dump(), key=created.key)
 
 
 @router.get("/v1/api-keys", summary="List API keys")
@@ -49,7 +34,7 @@ async def list_api_keys(session: Session, caller: KeysWriter, page: Pagination) 
     rows, has_more = await service.list_keys(
         session, caller.account_id, limit=page.limit, after_id=page.after_id
     )
-    return page_of([_out(r) for r in rows], has_more, rows[-1].id if rows else None)
+    return page_of([service.key_view(r) for r in rows], has_more, rows[-1].id if rows else None)
 
 
 @router.delete("/v1/api-keys/{key_id}", status_code=204, summary="Revoke an API key")

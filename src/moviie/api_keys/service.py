@@ -10,8 +10,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.api_keys import repository
+from moviie.api_keys.schemas import ApiKeyOut
 from moviie.api_keys.scopes import PRIVATE_SCOPES
-from moviie.api_keys.tokens import KeyType, generate_key, hash_key, key_matches, parse_key
+from moviie.api_keys.tokens import (
+    PREFIXES,
+    KeyType,
+    generate_key,
+    hash_key,
+    key_matches,
+    parse_key,
+)
 from moviie.db.models import Account, ApiKey
 from moviie.db.types import utcnow
 from moviie.errors import InsufficientScope, NotFound, ValidationFailed
@@ -67,6 +75,19 @@ async def create_key(
     session.add(row)
     await session.flush()
     return CreatedKey(row=row, key=key)
+
+
+def key_view(row: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=row.id,
+        name=row.name,
+        type=row.type,
+        scopes=row.scopes,
+        prefix=PREFIXES[row.type] + row.selector[:4],  # type: ignore[index]
+        last4=row.last4,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+    )
 
 
 async def list_keys(

@@ -13,6 +13,7 @@ from moviie.db.models.bandwidth_usage import BandwidthUsage
 from moviie.db.models.base import Base
 from moviie.db.models.collection import Collection, CollectionVideo
 from moviie.db.models.credit_entry import CreditEntry
+from moviie.db.models.dashboard_session import DashboardSession
 from moviie.db.models.dub import Dub
 from moviie.db.models.event import Event
 from moviie.db.models.idempotency_record import IdempotencyRecord
@@ -37,6 +38,7 @@ __all__ = [
     "Collection",
     "CollectionVideo",
     "CreditEntry",
+    "DashboardSession",
     "Dub",
     "Event",
     "IdempotencyRecord",

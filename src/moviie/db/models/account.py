@@ -21,3 +21,5 @@ class Account(Timestamps, Base):
     credits_balance: Mapped[int] = mapped_column(BigInteger, default=0)
     # The first day of the month whose plan credits the account holds (renewed monthly).
     credits_month_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The dashboard's sign-in (argon2id); None: no password set, API keys only.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
