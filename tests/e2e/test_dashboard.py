@@ -1,11 +1,15 @@
 """The dashboard in headless Chromium, as a customer uses it: sign in, upload a generated clip
-through the page and see it become ready, create a key and use it against the API, make the
-video private and see the embed refuse without a token; no serious accessibility violation
-(axe-core) on any page, and no script blocked by the pages' Content-Security-Policy."""
+through the page and see it become ready, create a key and use it against the API, add a
+webhook and see a test delivery in its log, make the video private and see the embed refuse
+without a token; every page screenshot, no serious accessibility violation (axe-core) on any,
+and no script blocked by the pages' Content-Security-Policy."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +17,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from moviie.analytics.rollup import roll_up
+from moviie.db.engine import Database
+from moviie.db.types import utcnow
 from tests.e2e.test_embed_browser import ARGS, CHROMIUM
 from tests.media.clips import video
 from tests.servers import moviie_env, moviie_server, run_moviie
+from tests.webhooks.receiver import running_receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
@@ -35,8 +43,25 @@ def _accessible(page: Page) -> None:
     assert serious == [], serious
 
 
+def _in_thread(work: Coroutine[Any, Any, Any]) -> None:
+    """Playwright's sync API runs an event loop in this thread: async work goes to another."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
+async def _roll_up(url: str) -> None:
+    db = Database(url)
+    try:
+        await roll_up(db, utcnow(), settle_s=0)
+    finally:
+        await db.dispose()
+
+
 def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> None:
-    env = moviie_env(database_url, tmp_path / "data", MOVIIE_QUEUE_POLLING_INTERVAL_S="0.1")
+    env = moviie_env(
+        database_url, tmp_path / "data", MOVIIE_QUEUE_POLLING_INTERVAL_S="0.1",
+        MOVIIE_WEBHOOKS_ALLOW_PRIVATE="true",
+    )  # fmt: skip
     email = f"d-{tmp_path.name[-20:]}@example.com"
     made = run_moviie(
         [
@@ -53,10 +78,15 @@ def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> Non
         env,
     )
     assert made.returncode == 0, made.stderr
+    publishable = json.loads(made.stdout)["publishable_key"]
     clip = video(tmp_path / "clip.mp4", size="640x360", seconds=4)
     shots = tmp_path / "shots"
     shots.mkdir()
-    with moviie_server("serve", env, tmp_path / "serve.log") as base, sync_playwright() as pw:
+    with (
+        running_receiver() as receiver,
+        moviie_server("serve", env, tmp_path / "serve.log") as base,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -87,6 +117,7 @@ def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> Non
             expect(page.locator("#upload-percent")).to_have_text("100%", timeout=30_000)
             row = page.locator("#video-rows tr", has_text="Dashboard clip")
             row.locator("[data-status=ready]").wait_for(timeout=60_000)
+            video_id = row.get_attribute("id").removeprefix("row-")  # type: ignore[union-attr]
             _accessible(page)
             page.screenshot(path=str(shots / "library.png"))
 
@@ -102,10 +133,51 @@ def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> Non
             _accessible(page)
             page.screenshot(path=str(shots / "keys.png"))
 
+            # A webhook endpoint, its secret, and a test delivery seen in its log.
+            page.click("nav >> text=Webhooks")
+            hook_url = receiver.script("/dash")
+            page.fill("#endpoint-url", hook_url)
+            page.click("form[action='/dashboard/settings/webhooks'] button[type=submit]")
+            secret = page.input_value("#new-secret")
+            assert secret.startswith("whsec_")
+            page.click("text=Open the endpoint")
+            page.click("text=Send a test event")
+            assert "webhook.test" in page.locator("[role=status]").inner_text()
+            [arrived] = receiver.wait_for("/dash", 1)
+            assert json.loads(arrived.body)["event"] == "webhook.test"
+            page.locator("tr.delivery[data-status=succeeded]").wait_for(timeout=15_000)
+            page.locator("tr.delivery details summary").first.click()
+            assert "#1: 200" in page.locator("tr.delivery summary").first.inner_text()
+            page.click("text=Reveal secret")
+            assert page.input_value("#secret") == secret
+            _accessible(page)
+            page.screenshot(path=str(shots / "webhook.png"), full_page=True)
+
+            # Views reported (as the player does), rolled up: the analytics page charts them.
+            views = [
+                {"type": kind, "video_id": video_id, "view_id": "vv_dashboard1", "seq": n,
+                 "position_s": at} for n, (kind, at) in enumerate(
+                    [("view_start", 0), ("heartbeat", 2), ("view_end", 4)])
+            ]  # fmt: skip
+            posted = httpx.post(f"{base}/v1/analytics/events", json={
+                "key": publishable, "viewer_id": "vw_dashboard1", "events": views})  # fmt: skip
+            assert posted.json()["accepted"] == 3
+            _in_thread(_roll_up(database_url))
+            for name, link in (("signing-keys", "Signing keys"), ("usage", "Usage"),
+                               ("analytics", "Analytics")):  # fmt: skip
+                page.click(f"nav >> text={link}")
+                _accessible(page)
+                page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+            assert page.locator("#charts canvas").count() == 3  # views, watch time, retention
+            page.click("nav >> text=Signing keys")
+            page.click("text=Create a signing key")
+            assert "PRIVATE KEY" in page.input_value("#pem")
+            page.click("nav >> text=Usage")
+            assert "Storage: " in page.locator("label[for=q-storage]").inner_text()
+
             # The video made private: its embed refuses without a token.
             page.click("nav >> text=Library")
             page.click("text=Dashboard clip")
-            video_id = page.url.rsplit("/", 1)[-1]
             assert page.locator("iframe").count() == 1
             _accessible(page)
             page.screenshot(path=str(shots / "video.png"))

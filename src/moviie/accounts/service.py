@@ -17,6 +17,7 @@ from moviie.db.types import utcnow
 from moviie.errors import Conflict, NotFound
 from moviie.ids import new_id
 from moviie.plans.catalog import default_plan, get_plan
+from moviie.usage.repository import bandwidth_since, month_start
 
 
 class AccountNotFound(NotFound):
@@ -105,6 +106,12 @@ async def get_account(session: AsyncSession, account_id_or_email: str) -> Accoun
 
 async def count_accounts(session: AsyncSession) -> int:
     return await repository.count(session)
+
+
+async def account_with_usage(session: AsyncSession, account: Account) -> AccountOut:
+    """The account against its plan: storage, this month's bandwidth, credits."""
+    served = await bandwidth_since(session, account.id, month_start(utcnow().date()))
+    return account_view(account, bandwidth_bytes_month=served)
 
 
 def account_view(account: Account, bandwidth_bytes_month: int = 0) -> AccountOut:

@@ -14,7 +14,7 @@ from moviie.accounts import repository as accounts_repository
 from moviie.accounts.passwords import hash_password, needs_rehash, password_matches
 from moviie.api_keys import service as api_keys
 from moviie.api_keys.scopes import PRIVATE_SCOPES
-from moviie.dashboard import sessions
+from moviie.dashboard import account_pages, sessions, webhooks_pages
 from moviie.dashboard.web import (
     TEMPLATES,
     Browser,
@@ -301,4 +301,6 @@ async def revoke_key(key_id: str, session: Session, who: Changer) -> Response:
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(webhooks_pages.router)
+    app.include_router(account_pages.router)
     install_handlers(app)
