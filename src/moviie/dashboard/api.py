@@ -14,7 +14,7 @@ from moviie.accounts import repository as accounts_repository
 from moviie.accounts.passwords import hash_password, needs_rehash, password_matches
 from moviie.api_keys import service as api_keys
 from moviie.api_keys.scopes import PRIVATE_SCOPES
-from moviie.dashboard import account_pages, sessions, webhooks_pages
+from moviie.dashboard import account_pages, materials_pages, sessions, webhooks_pages
 from moviie.dashboard.web import (
     TEMPLATES,
     Browser,
@@ -202,8 +202,9 @@ async def video_page(
 ) -> HTMLResponse:
     video = await videos.get_video(session, who.account.id, video_id)
     [view] = await videos.views(session, [video], ctx.public_url)
+    context = await materials_pages.materials_context(session, who, video.id, ctx.public_url)
     return page(request, "video.html", who=who, section="videos", video=view, saved=saved,
-                error=None, public_url=ctx.public_url)  # fmt: skip
+                error=None, public_url=ctx.public_url, **context)  # fmt: skip
 
 
 def _metadata(text: str) -> dict[str, str]:
@@ -243,13 +244,14 @@ async def save_video(
     except (ValidationError, MoviieError) as refused:
         video = await videos.get_video(session, who.account.id, video_id)
         [view] = await videos.views(session, [video], ctx.public_url)
+        context = await materials_pages.materials_context(session, who, video.id, ctx.public_url)
         message = (
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in refused.errors())
             if isinstance(refused, ValidationError)
             else refused.detail
         )
         return page(request, "video.html", status=422, who=who, section="videos", video=view,
-                    saved=False, error=message, public_url=ctx.public_url)  # fmt: skip
+                    saved=False, error=message, public_url=ctx.public_url, **context)  # fmt: skip
     return redirect(f"/dashboard/videos/{video_id}?saved=1")
 
 
@@ -303,4 +305,5 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(webhooks_pages.router)
     app.include_router(account_pages.router)
+    app.include_router(materials_pages.router)
     install_handlers(app)

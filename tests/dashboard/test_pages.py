@@ -1,0 +1,173 @@
+"""The dashboard's rules, in process: sign-in (wrong passwords, a flood, no open redirect), the
+session cookie and sign-out, CSRF on every change, another account's things out of reach, and
+the video page's subtitles and materials going through their services (a refusal shown, a
+job started)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from moviie.accounts import service as accounts
+from moviie.accounts.service import NewAccount
+from moviie.db.engine import Database
+from tests.conftest import add_ready_video, make_account
+
+PASSWORD = "a long enough password"
+VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nHello there\n"
+
+
+async def _with_password(db: Database, account: NewAccount) -> None:
+    async with db.transaction() as session:
+        row = await accounts.get_account(session, account.account.id)
+        await accounts.set_password(session, row, PASSWORD)
+
+
+async def _signed_in(client: httpx.AsyncClient, email: str) -> str:
+    """Signs the client in; returns the page's CSRF token."""
+    answer = await client.post(
+        "/dashboard/sign-in",
+        data={"email": email, "password": PASSWORD, "next": "/dashboard/videos"},
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == "/dashboard/videos"
+    library = await client.get("/dashboard/videos")
+    assert library.status_code == 200
+    found = re.search(r'name="csrf" value="([^"]+)"', library.text)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_sign_in_and_out(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    closed = await client.get("/dashboard/videos")
+    assert closed.status_code == 303
+    assert closed.headers["location"] == "/dashboard/sign-in?next=/dashboard/videos"
+    wrong = await client.post(
+        "/dashboard/sign-in", data={"email": account.account.email, "password": "nope nope nope"}
+    )
+    assert wrong.status_code == 401
+    assert "do not match" in wrong.text
+    unknown = await client.post(
+        "/dashboard/sign-in", data={"email": "who@example.com", "password": PASSWORD}
+    )
+    assert unknown.status_code == 401  # the same answer: no account enumeration
+    away = await client.post(
+        "/dashboard/sign-in",
+        data={
+            "email": account.account.email,
+            "password": PASSWORD,
+            "next": "https://evil.example/x",
+        },
+    )
+    assert away.headers["location"] == "/dashboard/videos"  # never off-site
+    cookie = away.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    csrf = re.search(r'name="csrf" value="([^"]+)"', (await client.get("/dashboard/videos")).text)
+    assert csrf is not None
+    out = await client.post("/dashboard/sign-out", data={"csrf": csrf.group(1)})
+    assert out.status_code == 303
+    assert (await client.get("/dashboard/videos")).status_code == 303
+
+
+async def test_a_flood_of_attempts_is_slowed(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    answers = [
+        (
+            await client.post(
+                "/dashboard/sign-in", data={"email": account.account.email, "password": "x" * 12}
+            )
+        ).status_code
+        for _ in range(11)
+    ]
+    assert answers[:10] == [401] * 10
+    assert answers[10] == 429
+
+
+async def test_changes_need_the_csrf_token(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    csrf = await _signed_in(client, account.account.email)
+    forged = await client.post("/dashboard/settings/keys", data={"name": "forged"})
+    assert forged.status_code == 403
+    wrong = await client.post("/dashboard/settings/keys", data={"name": "forged", "csrf": "x" * 43})
+    assert wrong.status_code == 403
+    made = await client.post("/dashboard/settings/keys", data={"name": "real", "csrf": csrf})
+    assert made.status_code == 200
+    assert "mvi_live_" in made.text
+    by_header = await client.post(
+        "/dashboard/settings/keys", data={"name": "htmx"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert by_header.status_code == 200
+
+
+async def test_another_accounts_things_are_out_of_reach(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    other = await make_account(db)
+    theirs = await add_ready_video(db, other.account.id)
+    csrf = await _signed_in(client, account.account.email)
+    assert (await client.get(f"/dashboard/videos/{theirs.id}")).status_code == 404
+    renamed = await client.post(
+        f"/dashboard/videos/{theirs.id}", data={"title": "mine now", "csrf": csrf}
+    )
+    assert renamed.status_code == 404
+    assert (await client.get("/dashboard/settings/webhooks/whe_nope")).status_code == 404
+
+
+async def test_subtitles_and_materials_go_through_their_services(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    silent = await add_ready_video(db, account.account.id, has_audio=False, duration_s=90.0)
+    csrf = await _signed_in(client, account.account.email)
+    page = (await client.get(f"/dashboard/videos/{silent.id}")).text
+    assert 'Generate <span class="visually-hidden">Quiz</span>(4 credits)' in page  # 2 minutes
+    refused = await client.post(
+        f"/dashboard/videos/{silent.id}/materials/quiz", data={"csrf": csrf}
+    )
+    assert refused.status_code == 422
+    assert "no sound" in refused.text
+    uploaded = await client.post(
+        f"/dashboard/videos/{silent.id}/subtitles",
+        data={"csrf": csrf, "language": "en"},
+        files={"file": ("en.vtt", VTT, "text/vtt")},
+    )
+    assert uploaded.status_code == 303
+    listed = (await client.get(f"/dashboard/videos/{silent.id}")).text
+    assert "uploaded" in listed
+    assert f"/media/{silent.id}/subtitles/en.vtt" in listed
+    broken = await client.post(
+        f"/dashboard/videos/{silent.id}/subtitles",
+        data={"csrf": csrf, "language": "fr"},
+        files={"file": ("fr.vtt", b"not subtitles", "text/vtt")},
+    )
+    assert broken.status_code == 422
+    gone = await client.post(
+        f"/dashboard/videos/{silent.id}/subtitles/en/delete", data={"csrf": csrf}
+    )
+    assert gone.status_code == 303
+    assert (
+        f"/media/{silent.id}/subtitles/en.vtt"
+        not in (await client.get(f"/dashboard/videos/{silent.id}")).text
+    )
+
+    talking = await add_ready_video(db, account.account.id, duration_s=30.0)
+    started = await client.post(
+        f"/dashboard/videos/{talking.id}/materials/subtitles", data={"csrf": csrf}
+    )
+    assert started.status_code == 303
+    section = (await client.get(f"/dashboard/videos/{talking.id}/materials")).text
+    assert re.search(
+        r'data-material="subtitles" data-status="(queued|running|failed|succeeded)"', section
+    )
+    me = (await client.get("/dashboard/usage")).text
+    assert "199 left of 200" in me  # the job's price, debited by the same service as the API
