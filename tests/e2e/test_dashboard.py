@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from moviie.analytics.rollup import roll_up
 from moviie.db.engine import Database
@@ -110,11 +110,23 @@ def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> Non
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/dashboard/videos")
 
-            # Upload through the page (tus), then watch the row become ready.
+            # Upload through the page (tus): the first chunk's connection drops, tus-js-client
+            # asks where the upload stands and resumes; then the row becomes ready.
+            dropped: list[str] = []
+
+            def drop_first_patch(route: Route) -> None:
+                if route.request.method == "PATCH" and not dropped:
+                    dropped.append(route.request.url)
+                    route.abort("connectionreset")
+                else:
+                    route.continue_()
+
+            page.route("**/uploads/**", drop_first_patch)
             page.set_input_files("#upload-file", str(clip))
             page.fill("#upload-title-input", "Dashboard clip")
             page.click("#upload button[type=submit]")
             expect(page.locator("#upload-percent")).to_have_text("100%", timeout=30_000)
+            assert len(dropped) == 1
             row = page.locator("#video-rows tr", has_text="Dashboard clip")
             row.locator("[data-status=ready]").wait_for(timeout=60_000)
             video_id = row.get_attribute("id").removeprefix("row-")  # type: ignore[union-attr]
