@@ -191,6 +191,9 @@ def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> Non
             page.click("nav >> text=Library")
             page.click("text=Dashboard clip")
             assert page.locator("iframe").count() == 1
+            facts = page.locator("dl.facts").inner_text()
+            assert "360p" in facts
+            assert "240p" in facts  # the ladder: the source's 360 and below
             _accessible(page)
             page.screenshot(path=str(shots / "video.png"))
             page.select_option("#privacy", "private")

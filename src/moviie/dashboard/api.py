@@ -24,11 +24,13 @@ from moviie.dashboard.web import (
     redirect,
     security_headers,
 )
+from moviie.db.models import Video
 from moviie.db.types import utcnow
 from moviie.dependencies import AppSettings, Uploads
 from moviie.errors import MoviieError, RateLimited
 from moviie.http.ratelimit import Budget, RateLimiter
 from moviie.http.session import Session
+from moviie.media.ladder import Rendition, renditions_for
 from moviie.uploads import service as uploads
 from moviie.videos import service as videos
 from moviie.videos.repository import VideoFilters
@@ -204,7 +206,15 @@ async def video_page(
     [view] = await videos.views(session, [video], ctx.public_url)
     context = await materials_pages.materials_context(session, who, video.id, ctx.public_url)
     return page(request, "video.html", who=who, section="videos", video=view, saved=saved,
-                error=None, public_url=ctx.public_url, **context)  # fmt: skip
+                error=None, public_url=ctx.public_url, renditions=_renditions(video),
+                **context)  # fmt: skip
+
+
+def _renditions(video: Video) -> list[Rendition]:
+    """The ladder the pipeline made (the same rule, from the source's size)."""
+    if video.status != "ready" or not video.width or not video.height:
+        return []
+    return renditions_for(video.width, video.height)
 
 
 def _metadata(text: str) -> dict[str, str]:
@@ -251,7 +261,8 @@ async def save_video(
             else refused.detail
         )
         return page(request, "video.html", status=422, who=who, section="videos", video=view,
-                    saved=False, error=message, public_url=ctx.public_url, **context)  # fmt: skip
+                    saved=False, error=message, public_url=ctx.public_url,
+                    renditions=_renditions(video), **context)  # fmt: skip
     return redirect(f"/dashboard/videos/{video_id}?saved=1")
 
 
