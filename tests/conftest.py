@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 
 from moviie.accounts import service as accounts
+from moviie.analytics.rollup import roll_up
 from moviie.app import create_app
 from moviie.config import Settings
 from moviie.db import migrate
@@ -169,6 +170,16 @@ async def add_ready_video(db: Database, account_id: str, **fields: object) -> Vi
     async with db.transaction() as session:
         session.add(video)
     return video
+
+
+async def roll_up_now(url: str) -> None:
+    """The analytics rollup job's work, at once (no settling time), on `url`'s database: for
+    tests whose events came through another process."""
+    db = Database(url)
+    try:
+        await roll_up(db, utcnow(), settle_s=0)
+    finally:
+        await db.dispose()
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -13,10 +13,9 @@ from playwright.sync_api import Playwright, sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moviie.analytics.rollup import roll_up
-from moviie.db.engine import Database, create_sync_db_engine
+from moviie.db.engine import create_sync_db_engine
 from moviie.db.models import AnalyticsEvent
-from moviie.db.types import utcnow
+from tests.conftest import roll_up_now
 from tests.e2e.test_embed_browser import ARGS, CHROMIUM, _ready
 from tests.media.clips import video
 from tests.servers import create_account, moviie_env, moviie_server
@@ -33,14 +32,6 @@ def _events(url: str, video_id: str) -> list[AnalyticsEvent]:
             return list(session.scalars(stmt.order_by(AnalyticsEvent.seq)).all())
     finally:
         engine.dispose()
-
-
-async def _roll_up(url: str) -> None:
-    db = Database(url)
-    try:
-        await roll_up(db, utcnow(), settle_s=0)
-    finally:
-        await db.dispose()
 
 
 def _watch(pw: Playwright, base: str, video_id: str, url: str) -> list[AnalyticsEvent]:
@@ -84,7 +75,7 @@ def test_the_embed_reports_a_viewing(database_url: str, tmp_path: Path) -> None:
         assert seek.from_s is not None
         assert seek.from_s > 10
         assert seek.position_s == pytest.approx(3, abs=0.5)
-        asyncio.run(_roll_up(database_url))
+        asyncio.run(roll_up_now(database_url))
         figures = httpx.get(
             f"{base}/v1/analytics/videos/{video_id}", headers={"Authorization": f"Bearer {key}"}
         ).json()

@@ -17,9 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
-from moviie.analytics.rollup import roll_up
-from moviie.db.engine import Database
-from moviie.db.types import utcnow
+from tests.conftest import roll_up_now
 from tests.e2e.test_embed_browser import ARGS, CHROMIUM
 from tests.media.clips import video
 from tests.servers import moviie_env, moviie_server, run_moviie
@@ -47,14 +45,6 @@ def _in_thread(work: Coroutine[Any, Any, Any]) -> None:
     """Playwright's sync API runs an event loop in this thread: async work goes to another."""
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, work).result()
-
-
-async def _roll_up(url: str) -> None:
-    db = Database(url)
-    try:
-        await roll_up(db, utcnow(), settle_s=0)
-    finally:
-        await db.dispose()
 
 
 def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> None:
@@ -174,7 +164,7 @@ def test_a_customer_uses_the_dashboard(database_url: str, tmp_path: Path) -> Non
             posted = httpx.post(f"{base}/v1/analytics/events", json={
                 "key": publishable, "viewer_id": "vw_dashboard1", "events": views})  # fmt: skip
             assert posted.json()["accepted"] == 3
-            _in_thread(_roll_up(database_url))
+            _in_thread(roll_up_now(database_url))
             for name, link in (("signing-keys", "Signing keys"), ("usage", "Usage"),
                                ("analytics", "Analytics")):  # fmt: skip
                 page.click(f"nav >> text={link}")

@@ -22,6 +22,7 @@ from moviie.dashboard.web import (
     install_handlers,
     page,
     redirect,
+    refusal,
     security_headers,
 )
 from moviie.db.models import Video
@@ -255,11 +256,7 @@ async def save_video(
         video = await videos.get_video(session, who.account.id, video_id)
         [view] = await videos.views(session, [video], ctx.public_url)
         context = await materials_pages.materials_context(session, who, video.id, ctx.public_url)
-        message = (
-            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in refused.errors())
-            if isinstance(refused, ValidationError)
-            else refused.detail
-        )
+        message = refusal(refused)
         return page(request, "video.html", status=422, who=who, section="videos", video=view,
                     saved=False, error=message, public_url=ctx.public_url,
                     renditions=_renditions(video), **context)  # fmt: skip

@@ -17,7 +17,7 @@ from moviie.ai import service as ai
 from moviie.ai.schemas import JobOut
 from moviie.config import Settings
 from moviie.dashboard.sessions import SignedIn
-from moviie.dashboard.web import Browser, Changer, page, redirect
+from moviie.dashboard.web import Browser, Changer, page, redirect, refusal
 from moviie.db.models import Account
 from moviie.dependencies import AppSettings, Uploads
 from moviie.dubbing.schemas import DubRequest
@@ -112,11 +112,7 @@ async def generate(
     try:
         await requester(session, settings, who.account, video_id, model.model_validate(fields))
     except (ValidationError, MoviieError) as refused:
-        message = (
-            "; ".join(str(e["msg"]) for e in refused.errors())
-            if isinstance(refused, ValidationError)
-            else refused.detail
-        )
+        message = refusal(refused)
         context = await materials_context(session, who, video_id, ctx.public_url)
         return page(request, "materials.html", status=422, who=who, error=message, **context)
     return redirect(f"/dashboard/videos/{video_id}#materials")

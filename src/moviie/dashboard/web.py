@@ -10,9 +10,11 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 
 from moviie.dashboard.sessions import COOKIE, SignedIn, csrf_ok, signed_in
 from moviie.db.types import utcnow
+from moviie.errors import MoviieError
 from moviie.http.session import get_database
 
 TEMPLATES = Environment(
@@ -64,6 +66,13 @@ async def checked(request: Request, who: Browser) -> SignedIn:
 
 
 Changer = Annotated[SignedIn, Depends(checked)]
+
+
+def refusal(refused: ValidationError | MoviieError) -> str:
+    """What a page says when a service (or its request model) refused a form."""
+    if isinstance(refused, ValidationError):
+        return "; ".join(str(e["msg"]) for e in refused.errors())
+    return refused.detail
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

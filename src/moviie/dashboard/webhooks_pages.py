@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from moviie.dashboard.web import Browser, Changer, page, redirect
+from moviie.dashboard.web import Browser, Changer, page, redirect, refusal
 from moviie.dependencies import AppSettings
 from moviie.errors import MoviieError
 from moviie.http.session import Session
@@ -21,12 +21,6 @@ from moviie.webhooks.schemas import EndpointCreate, EndpointUpdate
 
 router = APIRouter(prefix="/dashboard/settings/webhooks", include_in_schema=False)
 LOG_SIZE = 25
-
-
-def _problem(refused: ValidationError | MoviieError) -> str:
-    if isinstance(refused, ValidationError):
-        return "; ".join(str(e["msg"]) for e in refused.errors())
-    return refused.detail
 
 
 def _events(events: list[str] | None) -> list[str]:
@@ -62,7 +56,7 @@ async def create(
         body = EndpointCreate(url=url, description=description, events=_events(events))
         created = await service.create_endpoint(session, settings, who.account.id, body)
     except (ValidationError, MoviieError) as refused:
-        return await _list(request, session, who, error=_problem(refused), status=422)
+        return await _list(request, session, who, error=refusal(refused), status=422)
     return await _list(request, session, who, created=created)
 
 
@@ -115,9 +109,7 @@ async def update(
                               enabled=enabled is not None)  # fmt: skip
         await service.update_endpoint(session, settings, who.account.id, endpoint_id, body)
     except (ValidationError, MoviieError) as refused:
-        return await _detail(
-            request, session, who, endpoint_id, error=_problem(refused), status=422
-        )
+        return await _detail(request, session, who, endpoint_id, error=refusal(refused), status=422)
     return redirect(f"/dashboard/settings/webhooks/{endpoint_id}?notice=saved")
 
 
