@@ -178,6 +178,22 @@ async def test_a_flooding_viewer_is_dropped_not_refused(
     assert answers[-1]["dropped"] == {"rate_limited": 1}
 
 
+async def test_beacons_are_counted_per_address(
+    app: FastAPI, client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    app.state.settings.analytics_events_per_minute = 2
+    video = await add_ready_video(db, account.account.id)
+    beacon = beacon_for(app.state.uploads.secret, video.id)
+    events = [
+        e | {"beacon": beacon} for e in _view(video.id, "vv_beacons0001", [("view_start", 0, None)])
+    ]
+    statuses = [
+        (await _post(client, {"viewer_id": f"vw_beacons{n:04d}", "events": events})).status_code
+        for n in range(3)
+    ]
+    assert statuses == [202, 202, 429]
+
+
 async def test_bad_requests_and_what_keys_may_do(
     client: httpx.AsyncClient, account: NewAccount, db: Database
 ) -> None:

@@ -75,6 +75,9 @@ async def post_events(
         await limiter.hit(Budget("analytics", settings.analytics_events_per_minute), found[0].id)
     elif not any(e.beacon for e in batch.events):
         raise Unauthenticated("Send a publishable key (`key`, or `Authorization: Bearer`).")
+    else:  # the embed's beacons: no key to count against, so the sender's address is
+        client = request.client.host if request.client else "unknown"
+        await limiter.hit(Budget("analytics", settings.analytics_events_per_minute), f"ip:{client}")
     try:
         budget = Budget("viewer", settings.analytics_viewer_batches_per_minute)
         await limiter.hit(budget, batch.viewer_id)
