@@ -16,6 +16,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from moviie import __version__
 from moviie.accounts.api import router as accounts_router
 from moviie.ai.api import router as jobs_router
+from moviie.analytics.api import OpenToAnyOrigin
 from moviie.analytics.api import router as analytics_router
 from moviie.api_keys.api import router as api_keys_router
 from moviie.auth.last_used import LastUsedRecorder
@@ -153,5 +154,6 @@ def create_app(settings: Settings | None = None, worker_queues: Sequence[str] = 
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt=_streams_its_own_body
     )
+    app.add_middleware(OpenToAnyOrigin)  # the player-events route: CORS on every answer
     app.add_middleware(RequestContextMiddleware)
     return app

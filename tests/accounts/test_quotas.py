@@ -21,7 +21,7 @@ from moviie.app import create_app
 from moviie.db.engine import Database
 from moviie.db.models import Account, Event
 from moviie.db.types import utcnow
-from moviie.plans.catalog import GIB, load_plans
+from moviie.plans.catalog import GIB, PlansFileInvalid, load_plans
 from moviie.usage.service import record_bandwidth
 from tests.conftest import add_ready_video, bearer, make_account, make_settings
 from tests.servers import moviie_env, run_moviie
@@ -194,3 +194,47 @@ async def test_after_the_trial_nothing_new_comes_in_but_videos_play(
             select(Account.storage_bytes).where(Account.id == account.account.id)
         )
     assert videos == 0  # nothing was kept
+
+
+async def test_an_account_on_a_plan_taken_out_of_the_file_keeps_working(
+    database_url: str, tmp_path: Path, plans_file: Path
+) -> None:
+    app = create_app(make_settings(database_url, tmp_path, plans_file=plans_file))
+    async with app.router.lifespan_context(app):
+        account = await make_account(app.state.db, plan="big")
+    plans_file.write_text(
+        PLANS.format(storage=1, bandwidth=1).replace("[plans.big]", "[plans.other]")
+    )
+    app = create_app(make_settings(database_url, tmp_path, plans_file=plans_file))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            me = await client.get("/v1/me", headers=bearer(account.private_key))
+        assert me.status_code == 200
+        assert me.json()["plan"]["name"] == "tiny"  # the default plan's quotas meanwhile
+        async with app.state.db.transaction() as session:  # metering goes on
+            await record_bandwidth(session, {(account.account.id, utcnow().date(), "vid_x"): 10})
+    env = moviie_env(database_url, tmp_path / "cli", MOVIIE_PLANS_FILE=str(plans_file))
+    moved = run_moviie(
+        ["accounts", "set-plan", "--account", account.account.id, "--plan", "capped"], env
+    )
+    assert moved.returncode == 0, moved.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[plans.x]\nstorage_gib = inf\nbandwidth_gib_month = 1\ncredits_month = 1\n",
+        "[plans]\nx = 1\n",
+        "[plans.x]\nstorage_gib = 1\nbandwidth_gib_month = 1\ncredits_month = -5\n",
+        "[plans.x]\nstorage_gib = 1\nbandwidth_gib_month = 1\ncredits_month = 5\n"
+        'bandwidth_hard_limit = "false"\n',
+        "[plans.x]\nstorage_gib = 1\nbandwidth_gib_month = 1\ncredits_month = 5\ntrial_days = -1\n",
+    ],
+)
+def test_a_broken_plans_file_is_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "plans.toml"
+    path.write_text(text)
+    with pytest.raises(PlansFileInvalid):
+        load_plans(path)
+    load_plans(None)

@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from moviie.analytics.rollup import roll_up
 from moviie.db.engine import Database
 from moviie.db.models import AnalyticsEvent, AnalyticsRollup
+from moviie.db.types import utcnow
 from tests.conftest import add_ready_video, make_account
 
 BASE = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
@@ -128,7 +129,7 @@ async def _check(url: str, viewings: list[dict[str, Any]], split: int) -> None:
             if part:
                 async with db.transaction() as session:
                     await session.execute(insert(AnalyticsEvent), part)
-                await roll_up(db, BASE + timedelta(days=30), settle_s=0)
+                await roll_up(db, utcnow(), settle_s=0)
         async with db.transaction(write=False) as session:
             stmt = select(AnalyticsRollup).where(AnalyticsRollup.video_id.in_(videos))
             found = {

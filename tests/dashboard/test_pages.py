@@ -6,12 +6,19 @@ job started)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
+from sqlalchemy import select, update
 
 from moviie.accounts import service as accounts
 from moviie.accounts.service import NewAccount
+from moviie.analytics.rollup import roll_up
+from moviie.credits import service as credits
 from moviie.db.engine import Database
+from moviie.db.models import DashboardSession
+from moviie.db.types import utcnow
+from moviie.maintenance.repository import delete_expired_dashboard_sessions
 from tests.conftest import add_ready_video, make_account
 
 PASSWORD = "a long enough password"
@@ -171,3 +178,116 @@ async def test_subtitles_and_materials_go_through_their_services(
     )
     me = (await client.get("/dashboard/usage")).text
     assert "199 left of 200" in me  # the job's price, debited by the same service as the API
+
+
+async def test_a_refused_material_leaves_no_job_behind(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    """Not enough credits: the page says so, and a later Generate (credits granted) starts a
+    job: no dead job holds the request's place."""
+    await _with_password(db, account)
+    long = await add_ready_video(db, account.account.id, duration_s=120 * 60.0)  # 240 > 200
+    csrf = await _signed_in(client, account.account.email)
+    refused = await client.post(f"/dashboard/videos/{long.id}/materials/quiz", data={"csrf": csrf})
+    assert refused.status_code == 422
+    assert "costs 240 credits" in refused.text
+    jobs = await client.get(
+        f"/v1/jobs?video_id={long.id}", headers={"Authorization": f"Bearer {account.private_key}"}
+    )
+    assert jobs.json()["data"] == []
+    async with db.transaction() as session:
+        await credits.grant(session, account.account.id, 1000, "test")
+    started = await client.post(f"/dashboard/videos/{long.id}/materials/quiz", data={"csrf": csrf})
+    assert started.status_code == 303
+    jobs = await client.get(
+        f"/v1/jobs?video_id={long.id}", headers={"Authorization": f"Bearer {account.private_key}"}
+    )
+    assert [j["status"] for j in jobs.json()["data"]] in (["queued"], ["running"], ["failed"])
+
+
+async def test_another_sites_form_cannot_sign_anyone_in(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    form = {"email": account.account.email, "password": PASSWORD}
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        answer = await client.post("/dashboard/sign-in", data=form, headers=headers)
+        assert answer.status_code == 403
+        assert "set-cookie" not in answer.headers
+    same = await client.post(
+        "/dashboard/sign-in", data=form, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert same.status_code == 303
+
+
+async def test_a_subtitle_language_follows_the_apis_rule(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    video = await add_ready_video(db, account.account.id)
+    csrf = await _signed_in(client, account.account.email)
+    for language in ("e x", "en/fr", "english"):
+        answer = await client.post(
+            f"/dashboard/videos/{video.id}/subtitles",
+            data={"csrf": csrf, "language": language},
+            files={"file": ("x.vtt", VTT, "text/vtt")},
+        )
+        assert answer.status_code == 422, language
+    listed = await client.get(
+        f"/v1/videos/{video.id}/subtitles",
+        headers={"Authorization": f"Bearer {account.private_key}"},
+    )
+    assert listed.json()["data"] == []
+
+
+async def test_the_analytics_page_skips_a_deleted_video(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    kept = await add_ready_video(db, account.account.id, title="kept")
+    gone = await add_ready_video(db, account.account.id, title="gone")
+    pub = account.publishable_key
+    for video, views in ((gone, 3), (kept, 1)):
+        for n in range(views):
+            events = [
+                {
+                    "type": "view_start",
+                    "video_id": video.id,
+                    "view_id": f"vv_{video.id[-8:]}_{n:03d}",
+                    "seq": 0,
+                    "position_s": 0,
+                }
+            ]
+            await client.post(
+                "/v1/analytics/events",
+                json={"key": pub, "viewer_id": f"vw_skip_{n:05d}", "events": events},
+            )
+    await roll_up(db, utcnow(), settle_s=0)
+    removed = await client.delete(
+        f"/v1/videos/{gone.id}", headers={"Authorization": f"Bearer {account.private_key}"}
+    )
+    assert removed.status_code == 204
+    await _signed_in(client, account.account.email)
+    page = await client.get("/dashboard/analytics")
+    assert page.status_code == 200
+    assert "kept: the most viewed" in page.text
+
+
+async def test_expired_sessions_are_purged_and_refused(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    await _signed_in(client, account.account.email)
+    async with db.transaction() as session:
+        await session.execute(
+            update(DashboardSession).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert (await client.get("/dashboard/videos")).status_code == 303  # expired: signed out
+    async with db.transaction() as session:
+        assert await delete_expired_dashboard_sessions(session, utcnow()) >= 1
+        left = (
+            await session.scalars(
+                select(DashboardSession.id).where(DashboardSession.account_id == account.account.id)
+            )
+        ).all()
+    assert left == []

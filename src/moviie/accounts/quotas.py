@@ -12,7 +12,7 @@ from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import MoviieError
 from moviie.events.service import emit_event
-from moviie.plans.catalog import get_plan
+from moviie.plans.catalog import account_plan
 from moviie.usage.thresholds import crossed
 
 
@@ -50,7 +50,7 @@ def _refuse(required: int, available: int) -> StorageQuotaExceeded:
 
 def check_storage(account: Account, nbytes: int) -> None:
     """Refuse early (e.g. from a declared size); `reserve_storage` decides for good."""
-    available = max(get_plan(account.plan).storage_bytes - account.storage_bytes, 0)
+    available = max(account_plan(account.plan).storage_bytes - account.storage_bytes, 0)
     if nbytes > available:
         raise _refuse(nbytes, available)
 
@@ -59,7 +59,7 @@ async def reserve_storage(session: AsyncSession, account_id: str, nbytes: int) -
     account = await repository.get(session, account_id)
     if account is None:
         raise RuntimeError(f"account {account_id} vanished")
-    quota = get_plan(account.plan).storage_bytes
+    quota = account_plan(account.plan).storage_bytes
     if not await repository.add_storage_within(session, account_id, nbytes, quota):
         await session.refresh(account, ["storage_bytes"])
         raise _refuse(nbytes, max(quota - account.storage_bytes, 0))

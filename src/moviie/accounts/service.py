@@ -16,7 +16,7 @@ from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import Conflict, NotFound
 from moviie.ids import new_id
-from moviie.plans.catalog import default_plan, get_plan
+from moviie.plans.catalog import account_plan, default_plan, get_plan
 from moviie.usage.repository import bandwidth_since, month_start
 
 
@@ -70,7 +70,7 @@ async def change_plan(session: AsyncSession, account: Account, plan_name: str) -
     """Move the account to another plan: its quotas apply at once. A plan with more credits a
     month grants the difference now (the ledger says so); one with fewer waits for the next
     month's reset. Leaving a trial ends it. Returns the credits granted."""
-    new, old = get_plan(plan_name), get_plan(account.plan)
+    new, old = get_plan(plan_name), account_plan(account.plan)
     account.plan = new.name
     if new.trial_days is None:
         account.trial_ends_at = None
@@ -115,7 +115,7 @@ async def account_with_usage(session: AsyncSession, account: Account) -> Account
 
 
 def account_view(account: Account, bandwidth_bytes_month: int = 0) -> AccountOut:
-    plan = get_plan(account.plan)
+    plan = account_plan(account.plan)
     return AccountOut(
         id=account.id,
         name=account.name,

@@ -83,15 +83,17 @@ async def accept_job(
         updated_at=now,
     )
     try:
+        # The job and its debit stand or fall together: a refused debit (402) leaves no job
+        # behind, even for a caller that catches the refusal and commits (the dashboard).
         async with session.begin_nested():
             session.add(job)
             await session.flush()
+            await credits.debit_for_job(session, account, job, price)
     except IntegrityError:  # an identical request committed its job meanwhile
         existing = await repository.active_by_fingerprint(session, print_)
         if existing is None:
             raise
         return Accepted(existing, created=False)
-    await credits.debit_for_job(session, account, job, price)
     await job_client_for(session).enqueue_in(session, "ai", RUN_AI_JOB, job.id, job_id=job.id)
     return Accepted(job, created=True)
 

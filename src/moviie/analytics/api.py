@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from moviie.analytics import service
 from moviie.analytics.schemas import EventBatch, IntakeOut, OverviewOut, VideoAnalyticsOut
@@ -41,6 +43,31 @@ _BODY = {
 }
 
 
+EVENTS_PATH = "/v1/analytics/events"
+
+
+class OpenToAnyOrigin:
+    """Every answer of the events route carries the CORS headers (its errors too: a
+    customer's player using fetch() then sees a 401 or 429, not a network error)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != EVENTS_PATH:
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in CORS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
 @router.options("/v1/analytics/events", include_in_schema=False)
 async def events_preflight() -> Response:
     return Response(status_code=204, headers=CORS)
@@ -57,17 +84,15 @@ async def events_preflight() -> Response:
     # The bearer header, or (for sendBeacon) the key or beacons in the body.
     openapi_extra={"requestBody": _BODY, "security": [{"HTTPBearer": []}, {}]},
 )
-async def post_events(
-    request: Request, response: Response, session: Session, ctx: Uploads, settings: AppSettings
-) -> IntakeOut:
-    response.headers.update(CORS)
+async def post_events(request: Request, ctx: Uploads, settings: AppSettings) -> IntakeOut:
+    db = get_database(request)
     batch = await read_json_model(request, EventBatch, MAX_BATCH_BYTES)
     header = request.headers.get("authorization", "")
     raw_key = header[7:].strip() if header.lower().startswith("bearer ") else batch.key
     account_id = None
     limiter: RateLimiter = request.app.state.limiter
     if raw_key:
-        async with get_database(request).transaction(write=False) as reading:
+        async with db.transaction(write=False) as reading:
             found = await api_keys.find_key(reading, raw_key)
         if found is None:
             raise Unauthenticated("This API key is unknown or revoked.")
@@ -84,9 +109,14 @@ async def post_events(
         limited = False
     except RateLimited:
         limited = True  # dropped and counted, not refused: a beacon reads no answer
-    intake = await service.take_events(
-        session, batch, account_id=account_id, secret=ctx.secret, now=utcnow(), limited=limited
-    )
+    now = utcnow()
+    async with db.transaction(write=False) as reading:  # checks read; most batches then write
+        intake = await service.check_events(
+            reading, batch, account_id=account_id, secret=ctx.secret, now=now, limited=limited
+        )
+    if intake.rows or intake.by_account:
+        async with db.transaction() as writing:
+            await service.record_intake(writing, intake, now)
     return IntakeOut(accepted=intake.accepted, dropped=dict(intake.dropped))
 
 

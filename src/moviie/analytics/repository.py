@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,8 +37,12 @@ async def playable_videos(session: AsyncSession, ids: Iterable[str]) -> dict[str
 
 
 async def add_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert what is new: an event already in (a batch sent twice) is left as it was."""
     if rows:
-        await session.execute(insert(AnalyticsEvent), list(rows))
+        stmt = _insert_for(session)(AnalyticsEvent).values(list(rows))
+        await session.execute(
+            stmt.on_conflict_do_nothing(index_elements=["video_id", "view_id", "seq"])
+        )
 
 
 async def add_drops(
@@ -73,16 +77,36 @@ async def move_cursor(session: AsyncSession, last_event_id: int) -> None:
 
 
 async def events_after(
-    session: AsyncSession, after_id: int, before: datetime, limit: int
-) -> Sequence[tuple[int, str, str]]:
-    """(id, video, view) of the next events the rollup has not read, settled before `before`."""
+    session: AsyncSession, after_id: int, limit: int
+) -> Sequence[tuple[int, str, str, datetime]]:
+    """(id, video, view, received_at) of the next events the rollup has not read, by id."""
     stmt = (
-        select(AnalyticsEvent.id, AnalyticsEvent.video_id, AnalyticsEvent.view_id)
-        .where(AnalyticsEvent.id > after_id, AnalyticsEvent.received_at < before)
+        select(
+            AnalyticsEvent.id,
+            AnalyticsEvent.video_id,
+            AnalyticsEvent.view_id,
+            AnalyticsEvent.received_at,
+        )
+        .where(AnalyticsEvent.id > after_id)
         .order_by(AnalyticsEvent.id)
         .limit(limit)
     )
-    return [(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
+    return [(r[0], r[1], r[2], r[3]) for r in (await session.execute(stmt)).all()]
+
+
+async def view_starts(
+    session: AsyncSession, keys: Sequence[tuple[str, str]]
+) -> Sequence[tuple[str, str, datetime]]:
+    """(video, account, started_at) of the summaries these views have now."""
+    found: list[tuple[str, str, datetime]] = []
+    for first in range(0, len(keys), 500):
+        stmt = select(
+            AnalyticsView.video_id, AnalyticsView.account_id, AnalyticsView.started_at
+        ).where(
+            tuple_(AnalyticsView.video_id, AnalyticsView.view_id).in_(keys[first : first + 500])
+        )
+        found += [(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
+    return found
 
 
 async def events_of_views(
@@ -99,7 +123,10 @@ async def events_of_views(
 
 
 async def durations(session: AsyncSession, video_ids: Iterable[str]) -> dict[str, float]:
-    stmt = select(Video.id, Video.duration_s).where(Video.id.in_(list(video_ids)))
+    """The videos' lengths; a deleted video is left out (its viewings are no longer rolled up)."""
+    stmt = select(Video.id, Video.duration_s).where(
+        Video.id.in_(list(video_ids)), Video.deleted_at.is_(None)
+    )
     return {r[0]: float(r[1] or 0.0) for r in (await session.execute(stmt)).all()}
 
 
@@ -201,7 +228,7 @@ async def top_videos(
     stmt = (
         select(AnalyticsRollup.video_id, Video.title, *_figures())
         .join(Video, Video.id == AnalyticsRollup.video_id)
-        .where(*_in_range(account_id, start, end))
+        .where(*_in_range(account_id, start, end), Video.deleted_at.is_(None))
         .group_by(AnalyticsRollup.video_id, Video.title)
         .order_by(func.sum(AnalyticsRollup.views).desc(), AnalyticsRollup.video_id)
         .limit(limit)

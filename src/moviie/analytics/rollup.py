@@ -1,6 +1,7 @@
-"""The rollup job: raw events the job has not read yet (past a short settling time, so an
-event whose insert commits a moment after a later one's is not skipped) name the viewings
-they belong to; each such viewing is summarised again from all its events, and the hours and
+"""The rollup job: raw events the job has not read yet, in id order and up to the first one
+younger than a settling time (so an event whose insert commits a moment after a later one's
+is waited for, never skipped: the cursor only passes settled events), name the viewings they
+belong to; each such viewing is summarised again from all its events, and the hours and
 days those viewings started in are rolled up again from their viewings. Idempotent: a rerun
 rewrites the same rows. Raw events older than the retention are deleted once read."""
 
@@ -70,12 +71,18 @@ async def roll_up(db: Database, now: datetime, *, settle_s: float = 10.0, batch:
     while True:
         async with db.transaction() as session:
             after = await repository.cursor(session)
-            new = await repository.events_after(
-                session, after, now - timedelta(seconds=settle_s), batch
-            )
+            settled = now - timedelta(seconds=settle_s)
+            new = []
+            for candidate in await repository.events_after(session, after, batch):
+                if candidate[3] >= settled:
+                    break
+                new.append(candidate)
             if not new:
                 return read
-            keys = sorted({(video, view) for _, video, view in new})
+            keys = sorted({(video, view) for _, video, view, _ in new})
+            # The periods the views were counted in so far, too: a view rebuilt with another
+            # start (its older events purged) leaves its old period.
+            before = await repository.view_starts(session, keys)
             by_view: dict[tuple[str, str], list[AnalyticsEvent]] = defaultdict(list)
             for event in await repository.events_of_views(session, keys):
                 by_view[(event.video_id, event.view_id)].append(event)
@@ -83,12 +90,13 @@ async def roll_up(db: Database, now: datetime, *, settle_s: float = 10.0, batch:
             viewings = [
                 _viewing(events, lengths[key[0]])
                 for key, events in by_view.items()
-                if key[0] in lengths  # a video deleted since: its analytics went with it
+                if key[0] in lengths  # a video deleted since is no longer rolled up
             ]
             await repository.replace_views(session, keys, viewings)
+            starts = [(v.video_id, v.account_id, v.started_at) for v in viewings] + list(before)
             dirty = {
-                (v.video_id, v.account_id, period, period_start(v.started_at, period))
-                for v in viewings
+                (video_id, account_id, period, period_start(started, period))
+                for video_id, account_id, started in starts
                 for period in PERIODS
             }
             for video_id, account_id, period, start in sorted(dirty):

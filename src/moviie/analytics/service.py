@@ -30,6 +30,10 @@ from moviie.playback.tokens import PlaybackForbidden, verify_playback_token
 from moviie.videos import service as videos
 
 POSITION_SLACK_S = 5.0
+# A view's events are numbered by its player: a heartbeat every 10 s plus seeks, a few a second
+# at most; beyond this, a batch is a replay or a forgery (each rollup re-reads a view whole).
+SEQ_PER_SECOND = 2
+MIN_SEQ_CAP = 600
 MAX_POINTS = 10_000
 TOP_VIDEOS = 10
 
@@ -41,10 +45,14 @@ class RangeTooLong(ValidationFailed):
 
 @dataclass
 class Intake:
-    accepted: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)
     # Drops attributable to an account (its video is known), for its counters.
     by_account: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.rows)
 
     def drop(self, reason: str, account_id: str | None) -> None:
         self.dropped[reason] += 1
@@ -59,10 +67,12 @@ def _position_problem(event: PlayerEventIn, duration_s: float) -> str | None:
         return "bad_position"
     if (event.type == "seek") != (event.from_s is not None):
         return "bad_event"
+    if event.seq > max(MIN_SEQ_CAP, SEQ_PER_SECOND * duration_s):
+        return "bad_event"  # more events than a player sends over the whole video
     return None
 
 
-async def take_events(
+async def check_events(
     session: AsyncSession,
     batch: EventBatch,
     *,
@@ -71,12 +81,13 @@ async def take_events(
     now: datetime,
     limited: bool = False,
 ) -> Intake:
-    """Keep what passes every check. `account_id`: the key's account (None: each event must
-    carry the embed page's beacon for its video). `limited`: the viewer is over its budget."""
+    """What passes every check, and what was dropped why (reads only). `account_id`: the
+    key's account (None: each event must carry the embed page's beacon for its video).
+    `limited`: the viewer is over its budget."""
     intake = Intake()
     found = await repository.playable_videos(session, {e.video_id for e in batch.events})
     granted: dict[tuple[str, str], bool] = {}
-    rows: list[dict[str, Any]] = []
+    rows = intake.rows
     for event in batch.events:
         video = found.get(event.video_id)
         if video is None or (account_id is not None and video.account_id != account_id):
@@ -88,7 +99,8 @@ async def take_events(
             continue
         if account_id is None:
             if not event.beacon or not beacon_valid(secret, video.id, event.beacon):
-                intake.drop("bad_beacon", owner)
+                # Not the owner's doing: anyone can post a wrong beacon for a public id.
+                intake.drop("bad_beacon", None)
                 continue
         elif video.privacy == "private" and not await _token_grants(
             session, granted, video, event.token
@@ -113,10 +125,12 @@ async def take_events(
                 "received_at": now,
             }
         )
-    await repository.add_events(session, rows)
-    await repository.add_drops(session, period_start(now, "hour"), intake.by_account)
-    intake.accepted = len(rows)
     return intake
+
+
+async def record_intake(session: AsyncSession, intake: Intake, now: datetime) -> None:
+    await repository.add_events(session, intake.rows)
+    await repository.add_drops(session, period_start(now, "hour"), intake.by_account)
 
 
 async def _token_grants(
@@ -151,8 +165,11 @@ def _utc(when: datetime) -> datetime:
 def _bounds(
     start: datetime | None, end: datetime | None, now: datetime
 ) -> tuple[datetime, datetime]:
-    end = _utc(end or now)
-    start = _utc(start or end - timedelta(days=30))
+    try:
+        end = _utc(end or now)
+        start = _utc(start or end - timedelta(days=30))
+    except OverflowError:
+        raise ValidationFailed("`from` and `to` must be ordinary dates.", param="from") from None
     if start >= end:
         raise ValidationFailed("`from` must be before `to`.", param="from")
     return start, end

@@ -16,7 +16,7 @@ from moviie.db.types import utcnow
 from moviie.errors import InsufficientCredits
 from moviie.events.service import emit_event
 from moviie.ids import new_id
-from moviie.plans.catalog import get_plan
+from moviie.plans.catalog import account_plan
 
 LOW_BALANCE_FRACTION = 0.10
 
@@ -109,7 +109,7 @@ async def renew_month(session: AsyncSession, account_id: str, now: datetime) -> 
         account.credits_month_start is not None and account.credits_month_start >= month
     ):
         return False
-    target = get_plan(account.plan).credits_month
+    target = account_plan(account.plan).credits_month
     change = target - account.credits_balance
     account.credits_balance = target
     account.credits_month_start = month
@@ -124,7 +124,7 @@ def month_start(now: datetime) -> datetime:
 
 async def _warn_if_low(session: AsyncSession, account: Account, *, before: int, after: int) -> None:
     """`credits.low` once per crossing under 10% of the plan's month."""
-    monthly = get_plan(account.plan).credits_month
+    monthly = account_plan(account.plan).credits_month
     threshold = monthly * LOW_BALANCE_FRACTION
     if before >= threshold > after:
         await emit_event(

@@ -24,19 +24,20 @@ from moviie.dubbing.schemas import DubRequest
 from moviie.dubbing.service import request_dub
 from moviie.ebook.schemas import EbookRequest
 from moviie.ebook.service import request_ebook
-from moviie.errors import MoviieError
+from moviie.errors import MoviieError, ValidationFailed
 from moviie.http.session import Session
 from moviie.quiz.schemas import QuizRequest
 from moviie.quiz.service import request_quiz
 from moviie.reels.schemas import ReelsRequest
 from moviie.reels.service import request_reels
 from moviie.subtitles import service as subtitles
+from moviie.subtitles.languages import CODE, normalize
 from moviie.subtitles.schemas import SubtitlesRequest
 from moviie.subtitles.views import track_view
 from moviie.videos import service as videos
 
 router = APIRouter(prefix="/dashboard/videos/{video_id}", include_in_schema=False)
-MAX_SUBTITLE_BYTES = 2 * 1024 * 1024
+MAX_SUBTITLE_BYTES = 1000 * 1000  # under the body limit the multipart form also counts
 Requester = Callable[[AsyncSession, Settings, Account, str, Any], Awaitable[ai.Accepted]]
 # name: (label, request model, service, what it makes)
 MATERIALS: dict[str, tuple[str, type[BaseModel], Requester, str]] = {
@@ -112,6 +113,7 @@ async def generate(
     try:
         await requester(session, settings, who.account, video_id, model.model_validate(fields))
     except (ValidationError, MoviieError) as refused:
+        await session.rollback()  # nothing of a refused form is kept
         message = refusal(refused)
         context = await materials_context(session, who, video_id, ctx.public_url)
         return page(request, "materials.html", status=422, who=who, error=message, **context)
@@ -129,13 +131,15 @@ async def upload_subtitles(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     data = await file.read(MAX_SUBTITLE_BYTES + 1)
+    code = normalize(language)
     try:
+        if not CODE.match(code):  # the API's own rule for a track's language
+            raise ValidationFailed("A language code such as `en`, `fr` or `pt-br`.")
         if len(data) > MAX_SUBTITLE_BYTES:
-            raise MoviieError("Subtitle files may be at most 2 MB.")
-        await subtitles.upload_track(
-            session, ctx.storage, who.account.id, video_id, language.strip().lower(), data
-        )
+            raise ValidationFailed("Subtitle files may be at most 1 MB.")
+        await subtitles.upload_track(session, ctx.storage, who.account.id, video_id, code, data)
     except MoviieError as refused:
+        await session.rollback()  # nothing of a refused form is kept
         context = await materials_context(session, who, video_id, ctx.public_url)
         return page(request, "materials.html", status=422, who=who, error=refused.detail,
                     **context)  # fmt: skip

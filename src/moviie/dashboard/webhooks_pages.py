@@ -27,6 +27,11 @@ def _events(events: list[str] | None) -> list[str]:
     return ["*"] if not events or "*" in events else events
 
 
+def _utc(when: datetime) -> datetime:
+    """The form's time: UTC when it names no zone (the form says so)."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 @router.get("", response_class=HTMLResponse)
 async def endpoints(request: Request, session: Session, who: Browser) -> HTMLResponse:
     return await _list(request, session, who)
@@ -56,6 +61,7 @@ async def create(
         body = EndpointCreate(url=url, description=description, events=_events(events))
         created = await service.create_endpoint(session, settings, who.account.id, body)
     except (ValidationError, MoviieError) as refused:
+        await session.rollback()  # nothing of a refused form is kept
         return await _list(request, session, who, error=refusal(refused), status=422)
     return await _list(request, session, who, created=created)
 
@@ -109,6 +115,7 @@ async def update(
                               enabled=enabled is not None)  # fmt: skip
         await service.update_endpoint(session, settings, who.account.id, endpoint_id, body)
     except (ValidationError, MoviieError) as refused:
+        await session.rollback()  # nothing of a refused form is kept
         return await _detail(request, session, who, endpoint_id, error=refusal(refused), status=422)
     return redirect(f"/dashboard/settings/webhooks/{endpoint_id}?notice=saved")
 
@@ -154,8 +161,8 @@ async def replay(
     until: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     try:
-        start = datetime.fromisoformat(since).replace(tzinfo=UTC)
-        end = datetime.fromisoformat(until).replace(tzinfo=UTC) if until else None
+        start = _utc(datetime.fromisoformat(since))
+        end = _utc(datetime.fromisoformat(until)) if until else None
     except ValueError:
         return await _detail(
             request,

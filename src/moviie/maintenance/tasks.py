@@ -1,4 +1,4 @@
-"""Maintenance jobs: expiring idempotency records (hourly)."""
+"""Maintenance jobs: expiring idempotency records and dashboard sessions (hourly)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,13 @@ async def purge_expired_idempotency_records(
         await DBOS.sleep_async(pause_s)
 
 
+@DBOS.step()
+async def purge_dashboard_sessions() -> int:
+    async with runtime().db.transaction() as session:
+        return await repository.delete_expired_dashboard_sessions(session, utcnow())
+
+
 @DBOS.workflow()
 async def scheduled_purge_expired_idempotency_records(_when: datetime, _context: Any) -> int:
+    await purge_dashboard_sessions()
     return await purge_expired_idempotency_records()

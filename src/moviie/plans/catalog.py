@@ -18,12 +18,14 @@ The file replaces the built-in plans whole; every process (API and workers) read
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moviie.errors import NotFound
+from moviie.log import get_logger
 
 GIB = 1024**3
 
@@ -49,6 +51,8 @@ BUILT_IN: dict[str, Plan] = {
 }
 PLANS: dict[str, Plan] = dict(BUILT_IN)
 DEFAULT_PLAN = "trial"
+_UNKNOWN_LOGGED: set[str] = set()
+log = get_logger("moviie.plans")
 
 
 class PlanNotFound(NotFound):
@@ -66,6 +70,19 @@ def get_plan(name: str) -> Plan:
         raise PlanNotFound(f"No plan named {name!r}; one of: {', '.join(PLANS)}.") from None
 
 
+def account_plan(name: str) -> Plan:
+    """The quotas of an account on plan `name`. A plan no longer defined (taken out of
+    MOVIIE_PLANS_FILE) gives the default plan's, logged once: the account keeps working and
+    `moviie accounts set-plan` moves it on."""
+    found = PLANS.get(name)
+    if found is not None:
+        return found
+    if name not in _UNKNOWN_LOGGED:
+        _UNKNOWN_LOGGED.add(name)
+        log.warning("plan_not_defined", plan=name, instead=DEFAULT_PLAN)
+    return PLANS[DEFAULT_PLAN]
+
+
 def default_plan() -> str:
     return DEFAULT_PLAN
 
@@ -77,17 +94,28 @@ def _plan(name: str, fields: dict[str, Any]) -> Plan:
     if unknown:
         raise PlansFileInvalid(f"plan {name!r}: unknown fields {sorted(unknown)}")
     try:
+        sizes = [float(fields["storage_gib"]), float(fields["bandwidth_gib_month"])]
+        credits_month = fields["credits_month"]
         trial = fields.get("trial_days")
-        return Plan(
-            name=name,
-            storage_bytes=int(float(fields["storage_gib"]) * GIB),
-            bandwidth_bytes_month=int(float(fields["bandwidth_gib_month"]) * GIB),
-            credits_month=int(fields["credits_month"]),
-            trial_days=int(trial) if trial else None,
-            bandwidth_hard_limit=bool(fields.get("bandwidth_hard_limit", False)),
-        )
+        hard = fields.get("bandwidth_hard_limit", False)
     except (KeyError, TypeError, ValueError) as exc:
-        raise PlansFileInvalid(f"plan {name!r}: {exc}") from exc
+        raise PlansFileInvalid(f"plan {name!r}: missing or not a number: {exc}") from exc
+    if not all(math.isfinite(v) and v >= 0 for v in sizes):
+        raise PlansFileInvalid(f"plan {name!r}: sizes must be finite and not negative")
+    if not isinstance(credits_month, int) or credits_month < 0:
+        raise PlansFileInvalid(f"plan {name!r}: credits_month must be a whole number >= 0")
+    if trial is not None and (not isinstance(trial, int) or trial < 1):
+        raise PlansFileInvalid(f"plan {name!r}: trial_days must be a whole number >= 1")
+    if not isinstance(hard, bool):
+        raise PlansFileInvalid(f"plan {name!r}: bandwidth_hard_limit must be true or false")
+    return Plan(
+        name=name,
+        storage_bytes=int(sizes[0] * GIB),
+        bandwidth_bytes_month=int(sizes[1] * GIB),
+        credits_month=credits_month,
+        trial_days=trial,
+        bandwidth_hard_limit=hard,
+    )
 
 
 def load_plans(path: Path | None) -> None:
@@ -105,6 +133,8 @@ def load_plans(path: Path | None) -> None:
     table = document.get("plans")
     if not isinstance(table, dict) or not table:
         raise PlansFileInvalid(f"{path}: no [plans.<name>] tables")
+    if not all(isinstance(fields, dict) for fields in table.values()):
+        raise PlansFileInvalid(f"{path}: each plan is a table, [plans.<name>]")
     plans = {name: _plan(name, dict(fields)) for name, fields in table.items()}
     default = str(document.get("default", "trial" if "trial" in plans else next(iter(plans))))
     if default not in plans:

@@ -13,7 +13,7 @@ from moviie.db.models import Account
 from moviie.db.types import utcnow
 from moviie.errors import MoviieError
 from moviie.log import get_logger
-from moviie.plans.catalog import get_plan
+from moviie.plans.catalog import account_plan
 from moviie.usage.repository import UsageKey, bandwidth_since, month_start
 from moviie.usage.service import record_bandwidth
 
@@ -50,7 +50,7 @@ class BandwidthMeter:
         if cached is None or cached[2] < now:
             async with self._db.transaction(write=False) as session:
                 account = await session.get(Account, account_id)
-                plan = get_plan(account.plan) if account is not None else None
+                plan = account_plan(account.plan) if account is not None else None
                 quota = plan.bandwidth_bytes_month if plan and plan.bandwidth_hard_limit else None
                 used = 0
                 if quota is not None:

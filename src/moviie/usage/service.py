@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from moviie.db.models import Account
 from moviie.events.service import emit_event
-from moviie.plans.catalog import get_plan
+from moviie.plans.catalog import account_plan
 from moviie.usage.repository import UsageKey, add_bandwidth, bandwidth_between, month_start
 from moviie.usage.thresholds import crossed
 
@@ -41,7 +41,7 @@ async def record_bandwidth(session: AsyncSession, counts: Mapping[UsageKey, int]
         )
     await add_bandwidth(session, counts)
     for (account_id, month), used_before in sorted(before.items()):
-        quota = get_plan(plans[account_id].plan).bandwidth_bytes_month
+        quota = account_plan(plans[account_id].plan).bandwidth_bytes_month
         used = used_before + added[(account_id, month)]
         for percent in crossed(used_before, used, quota):
             data = {

@@ -18,7 +18,14 @@ EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 class AnalyticsEvent(Base):
     __tablename__ = "analytics_events"
-    __table_args__ = (Index("ix_analytics_events_video_id_view_id", "video_id", "view_id"),)
+    __table_args__ = (
+        # One row per event of a view: a batch sent twice adds nothing (and the rollup reads a
+        # view's events through this index).
+        Index("uq_analytics_events_video_id_view_id_seq", "video_id", "view_id", "seq",
+              unique=True),
+        # Ids never reused (SQLite would after a purge emptied the table): the rollup's cursor.
+        {"sqlite_autoincrement": True},
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(String(40))

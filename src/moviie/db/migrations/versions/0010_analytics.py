@@ -53,13 +53,16 @@ def upgrade() -> None:
         sa.Column("rendition", sa.String(length=16), nullable=True),
         sa.Column("received_at", moviie.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("analytics_events", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_analytics_events_received_at"), ["received_at"], unique=False
         )
         batch_op.create_index(
-            "ix_analytics_events_video_id_view_id", ["video_id", "view_id"], unique=False
+            "uq_analytics_events_video_id_view_id_seq",
+            ["video_id", "view_id", "seq"],
+            unique=True,
         )
 
     op.create_table(
@@ -124,7 +127,7 @@ def downgrade() -> None:
 
     op.drop_table("analytics_rollups")
     with op.batch_alter_table("analytics_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_analytics_events_video_id_view_id")
+        batch_op.drop_index("uq_analytics_events_video_id_view_id_seq")
         batch_op.drop_index(batch_op.f("ix_analytics_events_received_at"))
 
     op.drop_table("analytics_events")
