@@ -94,13 +94,16 @@ async def test_a_talk_dubbed_offline_into_spanish(
     audio = [line for line in master.splitlines() if "TYPE=AUDIO" in line]
     assert len(audio) == 2, master
     assert 'NAME="Original"' in audio[0]
-    assert "URI=" not in audio[0]
+    assert 'URI="audio/index.m3u8"' in audio[0]  # the sound is a rendition of its own
     assert 'LANGUAGE="es"' in audio[1]
     uri = re.search(r'URI="([^"]+)"', audio[1])
     assert uri is not None
+    group = re.search(r'GROUP-ID="([^"]+)"', audio[0])
+    assert group is not None
+    assert f'GROUP-ID="{group.group(1)}"' in audio[1]
     variants = [line for line in master.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
     assert variants
-    assert all('AUDIO="audio"' in v for v in variants)
+    assert all(f'AUDIO="{group.group(1)}"' in v for v in variants)
     rendition = await ai_client.get(f"/media/{video['id']}/hls/{uri.group(1)}")
     assert rendition.status_code == 200
     parts = [line for line in rendition.text.splitlines() if line and not line.startswith("#")]

@@ -49,17 +49,24 @@ def test_the_embed_plays_the_dub(database_url: str, tmp_path: Path, talk: Speech
             )
             page.goto(f"{base}/embed/{video_id}")
             page.evaluate("document.getElementById('player').muted = true")
+            page.evaluate(
+                "window.fatal = []; window.moviie.hls.on(Hls.Events.ERROR,"
+                " (_e, d) => { if (d.fatal) window.fatal.push(d.details); })"
+            )
             page.locator(".mv-dub").wait_for(state="visible", timeout=30_000)
             assert page.locator(".mv-dub option").all_inner_texts() == [
                 "Original",
                 "Español (dub)",
             ]
-            page.select_option(".mv-dub", label="Español (dub)")
+            # Playing, switch to the dub: it goes on, now from the dub's own segments.
             page.click(".mv-play")
+            player = "document.getElementById('player')"
+            page.wait_for_function(f"{player}.currentTime > 1", timeout=60_000)
+            page.select_option(".mv-dub", label="Español (dub)")
             page.wait_for_function("window.moviie.hls.audioTrack === 1", timeout=30_000)
-            page.wait_for_function(
-                "document.getElementById('player').currentTime > 3", timeout=30_000
-            )
+            switched = page.evaluate(f"{player}.currentTime")
+            page.wait_for_function(f"{player}.currentTime > {switched + 2}", timeout=60_000)
+            assert page.evaluate("window.fatal") == []  # no media source reset, no stall
             page.screenshot(path=str(tmp_path / "dub.png"))
         finally:
             browser.close()

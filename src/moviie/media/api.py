@@ -57,6 +57,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 PLAYLIST_CACHE = "public, max-age=60"
 PRIVATE_CACHE = "private, max-age=300"
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
+_GROUP_ID = re.compile(r'GROUP-ID="([^"]+)"')
+_NAME = re.compile(r'NAME="[^"]*"')
 SUBTITLE_GROUP = "subs"
 AUDIO_GROUP = "audio"
 
@@ -221,39 +223,48 @@ def subtitle_playlist(vtt_uri: str, duration_s: float) -> str:
 
 
 def with_renditions(master: str, tracks: Sequence[SubtitleTrack], dubs: Sequence[Dub]) -> str:
-    """The master playlist with one `EXT-X-MEDIA TYPE=SUBTITLES` per subtitle track and, when
-    the video is dubbed, an audio group: the original (the sound in the variants themselves, so
-    no URI) and one `TYPE=AUDIO` rendition per dub; every variant names the groups."""
+    """The master playlist with one `EXT-X-MEDIA TYPE=SUBTITLES` per subtitle track and one
+    `TYPE=AUDIO` rendition per dub, in the audio group beside the original sound (named
+    "Original"); every variant names the groups. Videos processed before the sound became a
+    rendition of its own carry it in their variants: there the original has no URI."""
+    lines = master.splitlines()
     media = [
         f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLE_GROUP}",NAME="{t.label}",'
         f'LANGUAGE="{t.language}",DEFAULT=NO,AUTOSELECT=YES,URI="subtitles/{t.language}.m3u8"'
         for t in tracks
     ]
+    original = next((i for i, line in enumerate(lines) if "TYPE=AUDIO" in line), None)
+    group = AUDIO_GROUP
     if dubs:
-        media.append(
-            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="Original",'
-            'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2"'
-        )
+        if original is not None:  # ffmpeg's line for the original: named, in its own group
+            found = _GROUP_ID.search(lines[original])
+            group = found.group(1) if found else AUDIO_GROUP
+            lines[original] = _NAME.sub('NAME="Original"', lines[original])
+        else:
+            media.append(
+                f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{group}",NAME="Original",'
+                'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2"'
+            )
         media += [
-            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="{d.label} (dub)",'
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{group}",NAME="{d.label} (dub)",'
             f'LANGUAGE="{d.language}",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="2",'
             f'URI="{dub_prefix(d.job_id).removeprefix("hls/")}/index.m3u8"'
             for d in dubs
         ]
-    groups = (f',SUBTITLES="{SUBTITLE_GROUP}"' if tracks else "") + (
-        f',AUDIO="{AUDIO_GROUP}"' if dubs else ""
-    )
     if not media:
         return master
-    lines: list[str] = []
-    for line in master.splitlines():
+    out: list[str] = []
+    for line in lines:
         if line.startswith("#EXT-X-STREAM-INF:"):
             if media:
-                lines.extend(media)
+                out.extend(media)
                 media = []
-            line += groups
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+            if tracks:
+                line += f',SUBTITLES="{SUBTITLE_GROUP}"'
+            if dubs and "AUDIO=" not in line:
+                line += f',AUDIO="{group}"'
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 async def _whole(storage: Storage, video: Video, path: str) -> bytes:

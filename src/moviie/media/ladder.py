@@ -22,9 +22,11 @@ RUNGS = (
 )
 
 
-# A source without picture: one AAC rendition (HLS needs no ladder for 128 kb/s).
+# The sound: one AAC rendition (`audio/`), alone for a source without picture, else in the
+# master's audio group `audio` beside the video variants (HLS needs no ladder for 128 kb/s).
 AUDIO_ONLY = "audio"
 AUDIO_ONLY_KBPS = 128
+AUDIO_GROUP = "audio"
 
 
 @dataclass(frozen=True)

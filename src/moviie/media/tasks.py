@@ -155,6 +155,8 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
     has_video = info["has_video"]
     renditions = renditions_for(info["width"], info["height"]) if has_video else []
     names = [r.name for r in renditions] or [AUDIO_ONLY]
+    if renditions and info["has_audio"]:
+        names.append(AUDIO_ONLY)  # the sound's own rendition, beside the video variants
     async with local_source(rt.storage, video.account_id, video.id, work) as source:
         for name in names:
             await asyncio.to_thread((out / "hls" / name).mkdir, parents=True)
@@ -185,7 +187,11 @@ async def _encode_and_store(video: Video, info: dict[str, Any], work: Path) -> d
             await run_ffmpeg(pictures.tile_command(ffmpeg), duration_s=0)
             await asyncio.to_thread((out / "storyboard.vtt").write_text, storyboard_track(info))
         top = out / "hls" / names[0] / "index.m3u8"
-        await run_ffmpeg(download_command(ffmpeg, top, out / "download.mp4"), duration_s=0)
+        sound = (
+            out / "hls" / AUDIO_ONLY / "index.m3u8" if renditions and info["has_audio"] else None
+        )
+        download = download_command(ffmpeg, top, out / "download.mp4", sound)
+        await run_ffmpeg(download, duration_s=0)
     await record_progress(video.id, 0.95)
     files = sorted(p for p in out.rglob("*") if p.is_file())
     for path in files:

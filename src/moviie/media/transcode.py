@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from moviie.media.ladder import AUDIO_ONLY, AUDIO_ONLY_KBPS, Rendition
+from moviie.media.ladder import AUDIO_GROUP, AUDIO_ONLY, AUDIO_ONLY_KBPS, Rendition
 
 SEGMENT_S = 2
 MASTER = "master.m3u8"
@@ -53,6 +53,9 @@ def hls_command(
     pictures: Pictures | None = None,
 ) -> list[str]:
     """The ladder in one run; with no renditions (a source without picture), one AAC rendition.
+    The sound is a rendition of its own (`audio/`, group `audio`), not muxed into each video
+    variant: players then switch to a dub's audio rendition (the same group) without resetting
+    their media source, and each variant's segments hold no second copy of the sound.
     With `pictures`, the same decode also feeds the poster and the storyboard sprite (each a
     further output of the run), so the source is read and decoded exactly once."""
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source)]
@@ -61,13 +64,12 @@ def hls_command(
         cmd += ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_ONLY_KBPS}k", "-ac", "2"]
         stream_map = f"a:0,name:{AUDIO_ONLY}"
     else:
-        cmd += _video_outputs(
-            renditions, has_audio=has_audio, frame_rate=frame_rate, pictures=pictures
-        )
-        stream_map = " ".join(
-            f"v:{i},a:{i},name:{r.name}" if has_audio else f"v:{i},name:{r.name}"
-            for i, r in enumerate(renditions)
-        )
+        cmd += _video_outputs(renditions, frame_rate=frame_rate, pictures=pictures)
+        group = f",agroup:{AUDIO_GROUP}" if has_audio else ""
+        stream_map = " ".join(f"v:{i}{group},name:{r.name}" for i, r in enumerate(renditions))
+        if has_audio:
+            cmd += ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_ONLY_KBPS}k", "-ac", "2"]
+            stream_map += f" a:0{group},name:{AUDIO_ONLY},default:yes"
     cmd += [
         "-f", "hls", "-hls_time", str(SEGMENT_S), "-hls_playlist_type", "vod",
         "-hls_segment_type", "fmp4", "-hls_flags", "independent_segments",
@@ -139,11 +141,7 @@ class Pictures:
 
 
 def _video_outputs(
-    renditions: list[Rendition],
-    *,
-    has_audio: bool,
-    frame_rate: float | None,
-    pictures: Pictures | None,
+    renditions: list[Rendition], *, frame_rate: float | None, pictures: Pictures | None
 ) -> list[str]:
     """Decode once, split to one scaler and one x264 per rung. Every rung gets keyframes at the
     same instants (each 2 s of output time, the output made constant-rate first), so segments
@@ -159,15 +157,11 @@ def _video_outputs(
     cmd = ["-filter_complex", ";".join(graph)]
     for i, rendition in enumerate(renditions):
         cmd += ["-map", f"[v{i}]"]
-        if has_audio:
-            cmd += ["-map", "0:a:0"]
         kbps = rendition.video_kbps
         cmd += [
             f"-c:v:{i}", "libx264", f"-b:v:{i}", f"{kbps}k",
             f"-maxrate:v:{i}", f"{int(kbps * 1.07)}k", f"-bufsize:v:{i}", f"{kbps * 2}k",
         ]  # fmt: skip
-        if has_audio:
-            cmd += [f"-c:a:{i}", "aac", f"-b:a:{i}", f"{rendition.audio_kbps}k", f"-ac:a:{i}", "2"]
     cmd += [
         "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
         "-fps_mode", "cfr", "-r", str(rate),
@@ -223,11 +217,16 @@ async def run_ffmpeg(
         raise TranscodeFailed(f"ffmpeg exited with {code}", stderr, code)
 
 
-def download_command(ffmpeg: str, top_playlist: Path, out: Path) -> list[str]:
-    """The MP4 download: the top rendition's segments remuxed (no second encode), moov first so
-    it plays while downloading."""
+def download_command(
+    ffmpeg: str, top_playlist: Path, out: Path, audio_playlist: Path | None = None
+) -> list[str]:
+    """The MP4 download: the top rendition's segments (and the audio rendition's) remuxed, no
+    second encode, moov first so it plays while downloading."""
+    inputs = ["-i", str(top_playlist)]
+    if audio_playlist is not None:
+        inputs += ["-i", str(audio_playlist), "-map", "0:v:0", "-map", "1:a:0"]
     return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(top_playlist),
+        ffmpeg, "-hide_banner", "-nostdin", "-y", *inputs,
         "-c", "copy", "-movflags", "+faststart", "-loglevel", "error", str(out),
     ]  # fmt: skip
 

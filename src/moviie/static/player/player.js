@@ -75,6 +75,13 @@
       dub.classList.toggle("mv-hidden", data.audioTracks.length < 2);
     });
     hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, (_event, data) => { dub.value = String(data.id); });
+    // The standard recovery: a media error (switching between the variants' own sound and a
+    // dub's rendition resets the media source) is recovered in place, a network one reloads.
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+      else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) hls.startLoad();
+    });
     hls.loadSource(config.src);
     hls.attachMedia(video);
   } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
