@@ -291,3 +291,33 @@ async def test_expired_sessions_are_purged_and_refused(
             )
         ).all()
     assert left == []
+
+
+async def test_the_library_filters_like_the_api(
+    client: httpx.AsyncClient, account: NewAccount, db: Database
+) -> None:
+    await _with_password(db, account)
+    key = {"Authorization": f"Bearer {account.private_key}"}
+    filed = await add_ready_video(db, account.account.id, title="filed talk", reference_id="ref-1")
+    loose = await add_ready_video(db, account.account.id, title="loose clip")
+    shelf = (await client.post("/v1/collections", json={"name": "Shelf"}, headers=key)).json()
+    await client.put(f"/v1/collections/{shelf['id']}/videos/{filed.id}", headers=key)
+    await _signed_in(client, account.account.email)
+
+    def shown(html: str) -> set[str]:
+        return set(re.findall(r'id="row-(vid_[0-9a-z]+)"', html))
+
+    everything = (await client.get("/dashboard/videos")).text
+    assert {filed.id, loose.id} <= shown(everything)
+    assert "Shelf" in everything  # the collection is offered as a filter
+    for query, expected in (
+        ({"collection_id": shelf["id"]}, {filed.id}),
+        ({"reference_id": "ref-1"}, {filed.id}),
+        ({"q": "loose"}, {loose.id}),
+        ({"created_after": "2999-01-01"}, set()),
+        ({"created_before": "2999-01-01", "q": "filed"}, {filed.id}),
+        ({"created_after": "not a date", "q": "loose"}, {loose.id}),  # ignored, not a 500
+    ):
+        page = await client.get("/dashboard/videos", params=query)
+        assert page.status_code == 200
+        assert shown(page.text) == expected, query

@@ -5,6 +5,7 @@ the session's CSRF token."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
@@ -15,6 +16,7 @@ from moviie.accounts import repository as accounts_repository
 from moviie.accounts.passwords import hash_password, needs_rehash, password_matches
 from moviie.api_keys import service as api_keys
 from moviie.api_keys.scopes import PRIVATE_SCOPES
+from moviie.collections import service as collections_service
 from moviie.dashboard import account_pages, materials_pages, sessions, webhooks_pages
 from moviie.dashboard.web import (
     TEMPLATES,
@@ -64,6 +66,14 @@ def _filesize(n: int) -> str:
 
 TEMPLATES.filters["duration"] = _duration
 TEMPLATES.filters["filesize"] = _filesize
+
+
+def _day(text: str | None) -> datetime | None:
+    """A date from the filter form (YYYY-MM-DD), as the start of that UTC day; else none."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC) if text else None
+    except ValueError:
+        return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -168,19 +178,31 @@ async def library(
     reference_id: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
+    collection_id: Annotated[str | None, Query(max_length=64)] = None,
+    created_after: Annotated[str | None, Query(max_length=10)] = None,
+    created_before: Annotated[str | None, Query(max_length=10)] = None,
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
+    """The API's filters (`GET /v1/videos`), the dates as days (UTC)."""
     filters = VideoFilters(
-        q=q or None, reference_id=reference_id or None, status=status or None, tag=tag or None
+        q=q or None, reference_id=reference_id or None, status=status or None, tag=tag or None,
+        collection_id=collection_id or None, created_after=_day(created_after),
+        created_before=_day(created_before),
+    )  # fmt: skip
+    collections, _ = await collections_service.list_collections(
+        session, who.account.id, limit=100, after_id=None
     )
     rows, more = await videos.list_videos(
         session, who.account.id, filters, limit=PAGE_SIZE, after_id=after
     )
     shown = await videos.views(session, rows, ctx.public_url)
     query = [(k, v) for k, v in (("q", q), ("reference_id", reference_id), ("status", status),
-                                  ("tag", tag)) if v]  # fmt: skip
+                                  ("tag", tag), ("collection_id", collection_id),
+                                  ("created_after", created_after),
+                                  ("created_before", created_before)) if v]  # fmt: skip
     return page(request, "videos.html", who=who, section="videos", videos=shown, more=more,
-                filters=filters, query=query)  # fmt: skip
+                filters=filters, query=query, collections=collections,
+                created_after=created_after or "", created_before=created_before or "")  # fmt: skip
 
 
 @router.get("/videos/{video_id}/row", response_class=HTMLResponse)
