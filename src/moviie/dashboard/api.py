@@ -26,7 +26,6 @@ from moviie.dashboard.web import (
     page,
     redirect,
     refusal,
-    security_headers,
 )
 from moviie.db.models import Account, Video
 from moviie.db.types import utcnow
@@ -212,8 +211,7 @@ async def library_row(
     """One row, polled by htmx while the video is on its way."""
     video = await videos.get_video(session, who.account.id, video_id)
     [view] = await videos.views(session, [video], ctx.public_url)
-    html = TEMPLATES.get_template("video_row.html").render(video=view)
-    return HTMLResponse(html, headers=security_headers())
+    return page(request, "video_row.html", video=view)
 
 
 @router.post("/videos/reserve")

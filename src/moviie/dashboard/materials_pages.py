@@ -62,7 +62,6 @@ async def materials_context(
     for job in jobs:  # newest first
         latest.setdefault(job.type, ai.job_view(job))
     tracks = await subtitles.list_tracks(session, who.account.id, video.id)
-    minutes = pricing.started_minutes(video.duration_s or 0.0)
     return {
         "video_id": video.id,
         "ready": video.status == "ready",
@@ -72,7 +71,7 @@ async def materials_context(
                 "label": label,
                 "makes": makes,
                 "job": latest.get(name),
-                "price": pricing.PER_MINUTE[name] * minutes,
+                "price": pricing.price(name, video.duration_s or 0.0),
             }
             for name, (label, _, _, makes) in MATERIALS.items()
         ],

@@ -17,7 +17,13 @@ from typing import Any
 import httpx
 
 from moviie.config import Settings
-from moviie.providers.http import ProviderFailed, call, provider_client, retry_after_s
+from moviie.providers.http import (
+    LONGEST_WAIT_S,
+    ProviderFailed,
+    call,
+    provider_client,
+    retry_after_s,
+)
 
 FAILED = "lipsync_failed"
 WHAT = "lip-sync provider"
@@ -56,7 +62,7 @@ async def lip_sync(settings: Settings, video: Path, audio: Path, language: str, 
             if time.monotonic() > deadline:
                 raise ProviderFailed(FAILED, "The lip-sync provider did not finish in time.")
             asked = retry_after_s(response)
-            await asyncio.sleep(min(POLL_S if asked is None else asked, 60.0))
+            await asyncio.sleep(min(POLL_S if asked is None else asked, LONGEST_WAIT_S))
             url = str(response.url.join(location))
             response = await call(
                 client, "GET", url, code=FAILED, what=WHAT, attempts=settings.provider_attempts
