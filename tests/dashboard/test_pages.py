@@ -19,7 +19,7 @@ from moviie.db.engine import Database
 from moviie.db.models import DashboardSession
 from moviie.db.types import utcnow
 from moviie.maintenance.repository import delete_expired_dashboard_sessions
-from tests.conftest import add_ready_video, make_account
+from tests.conftest import add_ready_video, make_account, within_one_budget_window
 
 PASSWORD = "a long enough password"
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nHello there\n"
@@ -85,6 +85,7 @@ async def test_a_flood_of_attempts_is_slowed(
     client: httpx.AsyncClient, account: NewAccount, db: Database
 ) -> None:
     await _with_password(db, account)
+    await within_one_budget_window(20)  # eleven password hashes
     answers = [
         (
             await client.post(

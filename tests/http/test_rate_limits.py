@@ -7,7 +7,7 @@ import httpx
 import pytest_asyncio
 
 from moviie.app import create_app
-from tests.conftest import bearer, make_account, make_settings
+from tests.conftest import bearer, make_account, make_settings, within_one_budget_window
 from tests.http.test_errors import assert_problem
 
 
@@ -34,6 +34,7 @@ async def limited(request, database_url: str, tmp_path: Path) -> AsyncIterator[h
 async def test_a_spent_budget_is_429_with_retry_after(limited: httpx.AsyncClient) -> None:
     account = await make_account(limited.app.state.db)  # type: ignore[attr-defined]
     headers = bearer(account.private_key)
+    await within_one_budget_window()
     remaining = []
     for _ in range(3):
         response = await limited.get("/v1/me", headers=headers)
@@ -66,6 +67,7 @@ async def test_redis_budgets_are_shared_by_processes(database_url: str, tmp_path
             clients.append((gen, await gen.__anext__()))
         account = await make_account(clients[0][1].app.state.db)  # type: ignore[attr-defined]
         key = account.private_key
+        await within_one_budget_window()
         for i in range(4):
             c = clients[i % 2][1]
             statuses.append((await c.get("/v1/me", headers=bearer(key))).status_code)
@@ -95,6 +97,7 @@ async def test_ai_requests_have_their_own_stricter_budget(
         account = await make_account(client.app.state.db)  # type: ignore[attr-defined]
         headers = bearer(account.private_key)
         url = "/v1/videos/vid_01m91jnotthere00000000000/subtitles"
+        await within_one_budget_window()
         first = [(await client.post(url, json={}, headers=headers)).status_code for _ in range(2)]
         assert first == [404, 404]
         refused = await client.post(url, json={}, headers=headers)
