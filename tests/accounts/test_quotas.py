@@ -22,6 +22,7 @@ from moviie.db.engine import Database
 from moviie.db.models import Account, Event
 from moviie.db.types import utcnow
 from moviie.plans.catalog import GIB, PlansFileInvalid, load_plans
+from moviie.usage.meter import BandwidthMeter, BandwidthQuotaExceeded
 from moviie.usage.service import record_bandwidth
 from tests.conftest import add_ready_video, bearer, make_account, make_settings
 from tests.servers import moviie_env, run_moviie
@@ -162,6 +163,30 @@ async def test_a_hard_limited_plan_stops_media_past_its_month(planned: FastAPI) 
         after = await client.get(f"/media/{video.id}/poster.jpg")
     assert after.status_code == 402
     assert after.json()["code"] == "bandwidth_quota_exceeded"
+
+
+async def test_what_a_process_served_counts_against_the_limit_flushed_or_not(
+    planned: FastAPI,
+) -> None:
+    """Between two readings of the month's total (30 s apart), the bytes this process served are
+    added to the last reading, also once a flush has written them."""
+    db: Database = planned.state.db
+    account = await make_account(db, plan="capped")
+    video = await add_ready_video(db, account.account.id)
+    meter = BandwidthMeter(db)
+    await meter.check_quota(account.account.id)  # reads 0 of 100 KiB
+    meter.count(account.account.id, video.id, 60 * KIB)
+    await meter.flush()
+    await meter.check_quota(account.account.id)  # 60 KiB: still allowed
+    meter.count(account.account.id, video.id, 50 * KIB)
+    with pytest.raises(BandwidthQuotaExceeded):
+        await meter.check_quota(account.account.id)
+    await meter.flush()
+    with pytest.raises(BandwidthQuotaExceeded):
+        await meter.check_quota(account.account.id)
+    meter._quotas.clear()  # the next reading: 110 KiB written, nothing pending
+    with pytest.raises(BandwidthQuotaExceeded):
+        await meter.check_quota(account.account.id)
 
 
 async def test_after_the_trial_nothing_new_comes_in_but_videos_play(

@@ -25,7 +25,7 @@ from moviie.dubbing.translation import translate, translator_for
 from moviie.dubbing.views import dub_prefix, dub_view
 from moviie.jobs.runtime import runtime
 from moviie.media.derived import add_derived_video, derived_video_id
-from moviie.media.ffmpeg import ffmpeg_binary
+from moviie.media.ffmpeg import ffmpeg_binary, raw_audio_command
 from moviie.media.source import local_file, local_source
 from moviie.media.tasks import process_video
 from moviie.media.transcode import SEGMENT_S, run_ffmpeg
@@ -72,14 +72,6 @@ async def translate_segments(source: str, target: str, texts: list[str]) -> dict
         "quality": translator.quality,
         "seconds": round(time.monotonic() - began, 3),
     }
-
-
-def _decode_command(ffmpeg: str, source: Path, out: Path, channels: int, rate: int) -> list[str]:
-    return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source), "-map", "0:a:0", "-vn",
-        "-ac", str(channels), "-ar", str(rate), "-f", "f32le", "-acodec", "pcm_f32le",
-        "-loglevel", "error", str(out),
-    ]  # fmt: skip
 
 
 def _tempo_command(ffmpeg: str, wav: Path, out: Path, tempo: float) -> list[str]:
@@ -228,11 +220,15 @@ async def voice_dub(
         began = time.monotonic()
         original = work / "original.raw"
         async with local_source(rt.storage, video.account_id, video.id, work) as source:
-            decode = _decode_command(ffmpeg, source, original, 2, timing.SAMPLE_RATE)
+            decode = raw_audio_command(
+                ffmpeg, source, original, channels=2, rate=timing.SAMPLE_RATE, sample="f32le"
+            )
             await run_ffmpeg(decode, duration_s=0)
             if params["voice_clone"]:
                 mono = work / "mono.raw"
-                decode = _decode_command(ffmpeg, source, mono, 1, REFERENCE_RATE)
+                decode = raw_audio_command(
+                    ffmpeg, source, mono, channels=1, rate=REFERENCE_RATE, sample="f32le"
+                )
                 await run_ffmpeg(decode, duration_s=0)
         speech_dir = work / "speech"
         await asyncio.to_thread(speech_dir.mkdir)

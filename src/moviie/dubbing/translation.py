@@ -4,14 +4,12 @@ where the language pair is installed (rule-based: a draft, and marked so)."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from moviie.config import Settings
+from moviie.programs import ProgramFailed, listing, run_program
 from moviie.providers.chat import translate_lines
 from moviie.providers.http import ProviderFailed
 
@@ -33,16 +31,9 @@ class Translator:
     mode: str | None = None  # Apertium's pair, e.g. "eng-spa"
 
 
-@functools.cache
 def apertium_modes() -> frozenset[str]:
     """The installed Apertium pairs (none when Apertium is not installed)."""
-    binary = shutil.which("apertium")
-    if binary is None:
-        return frozenset()
-    listed = subprocess.run(  # noqa: S603 (our own arguments)
-        [binary, "-l"], capture_output=True, text=True, timeout=30, check=False
-    )
-    return frozenset(line.strip() for line in listed.stdout.splitlines() if line.strip())
+    return frozenset(listing("apertium", "-l"))
 
 
 def _codes(language: str) -> tuple[str, ...]:
@@ -89,18 +80,16 @@ async def _apertium(mode: str, lines: list[str]) -> list[str]:
     if binary is None:
         raise ProviderFailed("translation_failed", "Apertium is not installed here.")
     # -u: unknown words pass as they are, unmarked (names, numbers, jargon).
-    process = await asyncio.create_subprocess_exec(
-        binary, "-u", mode,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate("\n".join(lines).encode() + b"\n")
+    try:
+        out = await run_program([binary, "-u", mode], stdin="\n".join(lines).encode() + b"\n")
+    except ProgramFailed as failed:
+        raise ProviderFailed("translation_failed", f"Apertium ({mode}): {failed}.") from failed
     translated = [line.strip() for line in out.decode().splitlines()]
     while translated and not translated[-1]:
         translated.pop()
-    if process.returncode != 0 or len(translated) != len(lines):
-        detail = err.decode(errors="replace").strip()[:200]
+    if len(translated) != len(lines):
         raise ProviderFailed(
-            "translation_failed", f"Apertium ({mode}) failed: {detail or 'lines lost'}."
+            "translation_failed",
+            f"Apertium ({mode}) gave {len(translated)} lines for {len(lines)}.",
         )
     return translated

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib.util
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from moviie.programs import ProgramFailed, listing, run_program
 
 ESPEAK = "espeak-ng"
 PIPER = "piper"
@@ -23,15 +23,8 @@ class SynthesisFailed(RuntimeError):
     pass
 
 
-@functools.cache
 def espeak_languages() -> frozenset[str]:
-    binary = shutil.which("espeak-ng")
-    if binary is None:
-        return frozenset()
-    listed = subprocess.run(  # noqa: S603 (our own arguments)
-        [binary, "--voices"], capture_output=True, text=True, timeout=30, check=False
-    )
-    rows = listed.stdout.splitlines()[1:]
+    rows = listing(ESPEAK, "--voices")[1:]  # under a header: Pty Language Age/Gender ...
     return frozenset(row.split()[1].lower() for row in rows if len(row.split()) > 1)
 
 
@@ -99,10 +92,7 @@ def _wavs_in(folder: Path) -> list[Path]:
 
 
 async def _run(command: list[str]) -> None:
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await process.communicate()
-    if process.returncode != 0:
-        tail = err.decode(errors="replace").strip()[-300:]
-        raise SynthesisFailed(f"{Path(command[0]).name} failed ({process.returncode}): {tail}")
+    try:
+        await run_program(command)
+    except ProgramFailed as failed:
+        raise SynthesisFailed(str(failed)) from failed

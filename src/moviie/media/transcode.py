@@ -4,15 +4,13 @@ H.264 + AAC, 2 s GOP-aligned fMP4 segments, HLS media playlists and a master pla
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import re
-import signal
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from moviie.media.ladder import AUDIO_GROUP, AUDIO_ONLY, AUDIO_ONLY_KBPS, Rendition
+from moviie.programs import die_with_parent
 
 SEGMENT_S = 2
 MASTER = "master.m3u8"
@@ -174,17 +172,6 @@ def _video_outputs(
 _OUT_TIME = re.compile(rb"^out_time_us=(\d+)")
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: the kernel kills ffmpeg if the worker dies (even by SIGKILL),
-    so a crashed worker leaves no encoder running on behind it."""
-    if _prctl is not None:
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-PR_SET_PDEATHSIG = 1
-_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
-
-
 async def run_ffmpeg(
     cmd: list[str],
     *,
@@ -197,7 +184,7 @@ async def run_ffmpeg(
         *cmd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,  # no encoder left behind a crashed worker
     )
     assert process.stdout is not None
     assert process.stderr is not None

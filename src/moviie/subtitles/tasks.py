@@ -15,7 +15,7 @@ from sqlalchemy import select
 from moviie.ai.tasks import JobContext, JobProgress, MaterialFailed, material
 from moviie.db.models import Job
 from moviie.jobs.runtime import runtime
-from moviie.media.ffmpeg import ffmpeg_binary
+from moviie.media.ffmpeg import ffmpeg_binary, raw_audio_command
 from moviie.media.source import local_source
 from moviie.media.transcode import run_ffmpeg
 from moviie.providers.http import ProviderFailed
@@ -29,11 +29,7 @@ from moviie.videos import repository as video_repository
 
 def audio_command(ffmpeg: str, source: Path, out: Path) -> list[str]:
     """The first audio stream as raw 16 kHz mono 16-bit PCM (what Whisper takes)."""
-    return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(source), "-map", "0:a:0", "-vn",
-        "-ac", "1", "-ar", str(whisper.SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le",
-        "-progress", "pipe:1", "-loglevel", "error", str(out),
-    ]  # fmt: skip
+    return raw_audio_command(ffmpeg, source, out, channels=1, rate=whisper.SAMPLE_RATE)
 
 
 def has_audio(path: Path) -> bool:

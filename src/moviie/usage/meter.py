@@ -36,10 +36,13 @@ class BandwidthMeter:
         self._lock = asyncio.Lock()
         # account -> (hard quota or None, bytes this month when read, read until)
         self._quotas: dict[str, tuple[int | None, int, float]] = {}
+        # account -> bytes served since its quota was read and not in that reading (flushed or not)
+        self._served: Counter[str] = Counter()
 
     def count(self, account_id: str, video_id: str, n: int) -> None:
         if n > 0:
             self._counts[(account_id, utcnow().date(), video_id)] += n
+            self._served[account_id] += n
 
     async def check_quota(self, account_id: str) -> None:
         """402 once the month's bandwidth is used up, for plans with a hard limit (others
@@ -57,11 +60,14 @@ class BandwidthMeter:
                     used = await bandwidth_since(session, account_id, month_start(utcnow().date()))
             cached = (quota, used, now + QUOTA_CACHE_S)
             self._quotas[account_id] = cached
+            # What is still unwritten is not in the reading; once every 30 s, not per request.
+            self._served[account_id] = sum(
+                n for (account, _, _), n in self._counts.items() if account == account_id
+            )
         quota, used, _ = cached
         if quota is None:
             return
-        pending = sum(n for (account, _, _), n in self._counts.items() if account == account_id)
-        if used + pending >= quota:
+        if used + self._served[account_id] >= quota:
             raise BandwidthQuotaExceeded(
                 "This account's plan serves no more media this month.", quota_bytes=quota
             )
