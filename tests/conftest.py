@@ -17,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 import pytest_asyncio
+from dbos import DBOSClient
 from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 
@@ -31,6 +32,7 @@ from moviie.db.types import utcnow
 from moviie.ids import new_id
 from moviie.jobs.engine import migrate_engine
 from moviie.jobs.queues import QUEUES
+from moviie.jobs.urls import system_database_url
 from tests.servers import free_port, moviie_env, moviie_server
 
 BUCKET = "moviie-test"
@@ -91,11 +93,27 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path)
 
 
+def cancel_leftover_jobs(database_url: str) -> None:
+    """The session shares one database per backend: jobs a test left queued or running (its
+    app had no workers, or stopped mid-job) would be taken up by a later test's workers, on
+    files gone with that test's tmp dir. Cancelled when the test's app stops."""
+    client = DBOSClient(system_database_url=system_database_url(database_url))
+    try:
+        left = client.list_workflows(
+            status=["ENQUEUED", "PENDING"], load_input=False, load_output=False
+        )
+        if left:
+            client.cancel_workflows([w.workflow_id for w in left])
+    finally:
+        client.destroy()
+
+
 @pytest_asyncio.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+    await asyncio.to_thread(cancel_leftover_jobs, settings.resolved_database_url)
 
 
 @pytest_asyncio.fixture
@@ -108,6 +126,7 @@ async def app_with_workers(database_url: str, tmp_path: Path) -> AsyncIterator[F
     application = create_app(settings, worker_queues=QUEUES)
     async with application.router.lifespan_context(application):
         yield application
+    await asyncio.to_thread(cancel_leftover_jobs, settings.resolved_database_url)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -54,8 +55,10 @@ def test_serve_on_a_fresh_data_dir_prints_its_url_and_a_working_key(tmp_path: Pa
     del env["MOVIIE_DATABASE_URL"]  # the embedded default, as a new user gets it
     log = tmp_path / "serve.log"
     with moviie_server("serve", env, log) as base_url:
-        output = log.read_text()
-        assert f"listening on {base_url}" in output
+        deadline = time.monotonic() + 10  # the banner may follow the first answer by a moment
+        while f"listening on {base_url}" not in (output := log.read_text()):
+            assert time.monotonic() < deadline, output
+            time.sleep(0.05)
         key = next(word for word in output.split() if word.startswith("mvi_live_")).strip("'")
         me = httpx.get(f"{base_url}/v1/me", headers={"Authorization": f"Bearer {key}"})
         assert me.status_code == 200

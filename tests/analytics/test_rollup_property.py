@@ -72,7 +72,8 @@ def _brute(events: list[dict[str, Any]], duration: float) -> dict[str, Any]:
         if at is not None and 0 < reached - at <= 30:
             spans.append((at, reached, rendition or "unknown"))
         at = e["position_s"]
-    seen = [any(a <= (b + 0.5) * duration / 100 <= z for a, z, _ in spans) for b in range(100)]
+    width = duration / 100  # the middles exactly as the rollup computes them (float rounding)
+    seen = [any(a <= (b + 0.5) * width <= z for a, z, _ in spans) for b in range(100)]
     grid = 20000
     covered = sum(
         1 for i in range(grid) if any(a <= (i + 0.5) * duration / grid <= z for a, z, _ in spans)

@@ -89,7 +89,7 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 return False
             failure = pending.pop(0)
             if failure == "hang":
-                time.sleep(3)  # past the client's timeout
+                time.sleep(8)  # past the client's timeout (5 s)
                 return True
             status = int(failure)
             self._answer(status, b'{"error":"scripted"}', headers={"Retry-After": "0"})

@@ -35,7 +35,7 @@ async def _moviie(
         tts_base_url=f"{base}/v1",
         tts_api_key="tts-key",
         lipsync_url=f"{base}/lipsync",
-        provider_timeout_s=1.5,
+        provider_timeout_s=5.0,  # the scripted server synthesizes with espeak-ng before it answers
         provider_attempts=3,
     )
     app = create_app(settings, worker_queues=QUEUES)

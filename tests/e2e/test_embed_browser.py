@@ -58,6 +58,7 @@ def _use_the_controls(page: Page, screenshot: Path) -> None:
     page.click(".mv-play")
     page.wait_for_function("document.getElementById('player').currentTime > 1.5", timeout=30_000)
     assert page.evaluate("document.getElementById('player').videoWidth") > 0
+    assert page.get_attribute(".mv-play", "aria-label") == "Pause"  # while it plays (6 s)
     menu = page.locator(".mv-quality option").all_inner_texts()
     assert menu[0].startswith("Auto")
     assert menu[1:] == ["720p", "480p", "360p", "240p"]
@@ -66,7 +67,6 @@ def _use_the_controls(page: Page, screenshot: Path) -> None:
     assert page.evaluate("window.moviie.hls.autoLevelEnabled") is False
     box = page.locator(".mv-seek").bounding_box()
     assert box is not None
-    assert page.get_attribute(".mv-play", "aria-label") == "Pause"
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     thumb = page.locator(".mv-thumb")
     thumb.wait_for(state="visible", timeout=10_000)

@@ -447,7 +447,13 @@ async def test_tus_respects_the_upload_limit(small_max_client: httpx.AsyncClient
 
 
 def _send_partial_patch(
-    base_url: str, target: str, offset: int, declared: int, body: bytes, checksum: str | None
+    base_url: str,
+    target: str,
+    offset: int,
+    declared: int,
+    body: bytes,
+    checksum: str | None,
+    lock_file: Path,
 ) -> None:
     """A PATCH announcing `declared` bytes, of which only `body` is sent before hanging up."""
     url = httpx.URL(base_url)
@@ -466,7 +472,21 @@ def _send_partial_patch(
     with socket.create_connection((url.host, url.port), timeout=10) as sock:
         sock.sendall(head)
         sock.sendall(body)
-        time.sleep(0.3)  # let the server take in what was sent
+        # Hang up only once the server is inside this request, holding the upload's lock (seen
+        # in /proc/locks, which takes no lock itself), so no later step can overtake it.
+        deadline = time.monotonic() + 10
+        while not _flock_held(lock_file):
+            assert time.monotonic() < deadline, "the server never took up the cut request"
+            time.sleep(0.02)
+        time.sleep(0.2)  # and takes in what was sent
+
+
+def _flock_held(path: Path) -> bool:
+    inode = f":{path.stat().st_ino}"
+    locks = Path("/proc/locks").read_text().splitlines()
+    return any(
+        len(f) > 5 and f[1] == "FLOCK" and f[5].endswith(inode) for f in map(str.split, locks)
+    )
 
 
 async def _settled_offset(client: httpx.AsyncClient, target: str) -> int:
@@ -507,7 +527,14 @@ async def test_a_client_cut_mid_patch_resumes_from_what_was_stored(
     sent = 384 * KIB
     checksum = f"sha1 {sha1_b64(chunk)}" if with_checksum else None
     await asyncio.to_thread(
-        _send_partial_patch, live_api, target, first, len(chunk), chunk[:sent], checksum
+        _send_partial_patch,
+        live_api,
+        target,
+        first,
+        len(chunk),
+        chunk[:sent],
+        checksum,
+        staged_path(settings, upload_id).with_suffix(".lock"),
     )
 
     offset = await _settled_offset(live, tus_url)

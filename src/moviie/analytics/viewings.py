@@ -57,7 +57,7 @@ def summarise(events: Sequence[PlayerEvent], duration_s: float) -> Viewing:
     if duration_s <= 0:
         return viewing
     merged: list[list[float]] = []
-    for start, end, _ in sorted(spans):
+    for start, end, _ in sorted(spans, key=lambda span: span[:2]):  # renditions may be None
         start, end = max(start, 0.0), min(end, duration_s)
         if end <= start:
             continue
