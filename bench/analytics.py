@@ -50,29 +50,35 @@ import json
 import math
 import os
 import random
+import secrets
 import shutil
-import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fastapi import FastAPI, Request  # module level: route annotations resolve here
+from fastapi import Request  # module level: route annotations resolve here
 
 from common import (
-    HOST,
     BenchFailed,
-    create_pg_database,
-    drop_pg_database,
-    free_port,
+    Children,
+    bench_parser,
+    fresh_database,
+    log_tail,
+    migrated_account,
+    moviie_env,
+    pct,
     run_benchmark,
-    stop,
+    serve_app,
+    stop_child,
 )
+from load import Loader, LoadResult, best_alternating, httpx_load, lua_string, serve_in_child
 
 HERE = Path(__file__).resolve()
 BATCH = 20  # events per POST
@@ -99,42 +105,20 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def tail(log: Path) -> str:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return f"--- {log.name}, last lines ---\n{text[-3000:]}"
-
-
 # --------------------------------------------------------------------------------------------
 # Serving (subprocess)
 
 
 def build_bare_app(url: str, account_id: str) -> Any:
-    from collections.abc import AsyncIterator
-    from contextlib import asynccontextmanager
-
     from sqlalchemy import insert
 
+    from common import bare_fastapi
     from moviie.analytics.schemas import EventBatch
     from moviie.db.engine import Database
     from moviie.db.models import AnalyticsEvent
     from moviie.db.types import utcnow
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(url)
-        try:
-            yield
-        finally:
-            await app.state.db.dispose()
-
-    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = bare_fastapi(url)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -168,8 +152,6 @@ def build_bare_app(url: str, account_id: str) -> Any:
 
 
 def serve(kind: str, port: int, url: str | None, account_id: str | None) -> None:
-    import uvicorn
-
     if kind == "full":
         from moviie.app import create_app
         from moviie.config import Settings
@@ -182,16 +164,7 @@ def serve(kind: str, port: int, url: str | None, account_id: str | None) -> None
         if not url or not account_id:
             raise SystemExit("--serve bare needs --url and --account-id")
         app = build_bare_app(url, account_id)
-    uvicorn.run(
-        app,
-        host=HOST,
-        port=port,
-        workers=1,
-        access_log=False,
-        log_level="warning",
-        log_config=None,
-        server_header=False,
-    )
+    serve_app(app, port)
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,147 +172,68 @@ def serve(kind: str, port: int, url: str | None, account_id: str | None) -> None
 
 
 @dataclass
-class Result:
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    rows: int = 0  # analytics_events rows the round added
+class Ingest:
+    """One ingest round: the load's figures and the analytics_events rows it added."""
+
+    load: LoadResult
+    rows: int = 0
 
     @property
-    def batches_per_s(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+    def per_s(self) -> float:  # batches
+        return self.load.per_s
 
     def line(self) -> str:
+        load = self.load
         text = (
-            f"{self.batches_per_s:6.0f} batches/s {self.batches_per_s * BATCH:7.0f} events/s "
-            f"p50 {self.p50_ms:6.1f} ms p99 {self.p99_ms:6.1f} ms"
+            f"{self.per_s:6.0f} batches/s {self.per_s * BATCH:7.0f} events/s "
+            f"p50 {load.p50_ms:6.1f} ms p99 {load.p99_ms:6.1f} ms"
         )
-        if self.requests:
-            text += f" ({self.rows / self.requests:.1f} rows per batch)"
-        if self.errors:
-            text += f" ({self.errors} errors!)"
+        if load.requests:
+            text += f" ({self.rows / load.requests:.1f} rows per batch)"
+        if load.errors:
+            text += f" ({load.errors} errors!)"
         return text
 
 
-def load_httpx(url: str, bodies: list[bytes], seconds: float, concurrency: int) -> dict[str, Any]:
-    """C keep-alive connections, each POSTing the next prepared body back to back."""
-    import httpx
-
-    async def run() -> dict[str, Any]:
-        latencies: list[float] = []
-        errors = 0
-        turn = itertools.cycle(bodies)
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        headers = {"Content-Type": "application/json"}
-        async with httpx.AsyncClient(limits=limits, timeout=30.0, headers=headers) as client:
-            started = time.perf_counter()
-            deadline = started + seconds
-
-            async def worker() -> None:
-                nonlocal errors
-                while time.perf_counter() < deadline:
-                    t0 = time.perf_counter()
-                    try:
-                        response = await client.post(url, content=next(turn))
-                        ok = response.status_code == 202
-                    except httpx.HTTPError:
-                        ok = False
-                    latencies.append(time.perf_counter() - t0)
-                    errors += not ok
-
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            elapsed = time.perf_counter() - started
-        return {
-            "requests": len(latencies),
-            "seconds": elapsed,
-            "p50_ms": pct(latencies, 0.50) * 1000,
-            "p99_ms": pct(latencies, 0.99) * 1000,
-            "errors": errors,
-        }
-
-    try:
-        import uvloop
-
-        return uvloop.run(run())
-    except ImportError:
-        return asyncio.run(run())
+# Every view id in a prepared body ends with this placeholder, which the load generator turns
+# into a number of its own per request: events are unique per (video, view, seq), so a body sent
+# twice would be skipped as a duplicate by both apps, and the bench would time no inserts.
+UNIQUE = "R" * 16
 
 
-WRK_SCRIPT = """
+def load_post(url: str, bodies: list[bytes], seconds: float, concurrency: int) -> dict[str, Any]:
+    """The `--load` child: each connection POSTs the next prepared body back to back, each
+    with view ids never sent before."""
+    turn = itertools.cycle(bodies)
+    run = secrets.randbits(32)
+    sent = itertools.count()
+    placeholder = UNIQUE.encode()
+
+    async def post(client: Any) -> bool:
+        body = next(turn).replace(placeholder, f"{run:08x}{next(sent):08x}".encode())
+        return bool((await client.post(url, content=body)).status_code == 202)
+
+    return httpx_load(seconds, concurrency, {"Content-Type": "application/json"}, post)
+
+
+# wrk's requests: the prepared bodies in turn, with view ids of their own (see UNIQUE).
+WRK_BODIES = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local bodies = {%s}
 local i = 0
+local run = 0
+init = function(args)
+  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%%x+)") or "0", 16) %% 1000003))
+  run = math.random(0, 2147483647)
+end
 request = function()
-  i = i %% #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[i])
+  i = i + 1
+  local unique = string.format("%%08x%%08x", run, i)
+  local body = bodies[(i - 1) %% #bodies + 1]:gsub("PLACEHOLDER", unique)
+  return wrk.format(nil, nil, nil, body)
 end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRKJSON {"requests": %%d, "duration_us": %%d, "p50_us": %%.1f, "p99_us": %%.1f, '
-      .. '"errors": %%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status + e.connect + e.read + e.write + e.timeout))
-end
-"""
-
-
-def lua_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-class Loader:
-    """Runs one load measurement in a separate process (wrk, else the httpx client above)."""
-
-    def __init__(self, force_httpx: bool, bodies: Path, procs: list[subprocess.Popen[Any]]) -> None:
-        self.wrk = None if force_httpx else shutil.which("wrk")
-        self.name = f"wrk ({self.wrk})" if self.wrk else "httpx (python asyncio, subprocess)"
-        self.bodies = bodies
-        self.procs = procs
-        self.script = bodies.with_suffix(".lua")
-        if self.wrk:
-            texts = json.loads(bodies.read_text())
-            self.script.write_text(WRK_SCRIPT % ",\n".join(lua_string(t) for t in texts))
-
-    def _run(self, argv: list[str], timeout: float) -> str:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(proc)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        finally:
-            stop(proc)
-            self.procs.remove(proc)
-        if proc.returncode != 0:
-            raise BenchFailed(
-                f"load generator failed ({proc.returncode}): {err.strip() or out.strip()}"
-            )
-        return out
-
-    def measure(self, url: str, seconds: float, concurrency: int) -> Result:
-        if self.wrk:
-            argv = [self.wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s"]
-            argv += ["--timeout", "30s", "--latency", "-s", str(self.script), url]
-            out = self._run(argv, timeout=seconds + 60)
-            line = next((ln for ln in out.splitlines() if ln.startswith("WRKJSON ")), None)
-            if line is None:
-                raise BenchFailed(f"unexpected wrk output:\n{out}")
-            data = json.loads(line[len("WRKJSON ") :])
-            return Result(
-                data["requests"],
-                data["duration_us"] / 1e6,
-                data["p50_us"] / 1000,
-                data["p99_us"] / 1000,
-                data["errors"],
-            )
-        argv = [sys.executable, str(HERE), "--load", url, "--bodies", str(self.bodies)]
-        argv += ["--seconds", str(seconds), "--concurrency", str(concurrency)]
-        data = json.loads(self._run(argv, timeout=seconds + 120).strip().splitlines()[-1])
-        return Result(
-            data["requests"], data["seconds"], data["p50_ms"], data["p99_ms"], data["errors"]
-        )
+""".replace("PLACEHOLDER", UNIQUE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,17 +257,6 @@ class Setup:
         return self.backend == "postgresql"
 
 
-def moviie_cli(env: dict[str, str], *argv: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "moviie", *argv], env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise BenchFailed(
-            f"moviie {' '.join(argv)} failed ({done.returncode}):\n{done.stderr}{done.stdout}"
-        )
-    return done.stdout
-
-
 def prepare(backend: str, url: str, data_dir: Path, now: datetime, rng: random.Random) -> Setup:
     """Migrate, one account, VIDEOS ready videos published over the last 450 days (the most
     viewed one 450 days ago, so its series fills the whole year)."""
@@ -383,21 +266,13 @@ def prepare(backend: str, url: str, data_dir: Path, now: datetime, rng: random.R
     from moviie.db.models import Video
     from moviie.ids import new_id
 
-    env = {
-        **os.environ,
-        "MOVIIE_DATABASE_URL": url,
-        "MOVIIE_DATA_DIR": str(data_dir),
-        "MOVIIE_LOG_LEVEL": "WARNING",
-        "MOVIIE_RATE_LIMIT_PER_MINUTE": BUDGET,
-        "MOVIIE_ANALYTICS_EVENTS_PER_MINUTE": BUDGET,
-        "MOVIIE_ANALYTICS_VIEWER_BATCHES_PER_MINUTE": BUDGET,
-    }
-    moviie_cli(env, "migrate")
-    created = json.loads(
-        moviie_cli(
-            env, "accounts", "create", "--email", "bench@example.test", "--name", "Bench", "--json"
-        )
+    budgets = (
+        "MOVIIE_RATE_LIMIT_PER_MINUTE",
+        "MOVIIE_ANALYTICS_EVENTS_PER_MINUTE",
+        "MOVIIE_ANALYTICS_VIEWER_BATCHES_PER_MINUTE",
     )
+    env = moviie_env(url, data_dir, dict.fromkeys(budgets, BUDGET))
+    created = migrated_account(env)
     account_id = created["account"]["id"]
     published = [now - timedelta(days=450)]
     published += [now - timedelta(days=rng.uniform(1, 450)) for _ in range(VIDEOS - 1)]
@@ -437,12 +312,12 @@ def prepare(backend: str, url: str, data_dir: Path, now: datetime, rng: random.R
     )
 
 
-def write_bodies(setup: Setup, path: Path, rng: random.Random) -> list[bytes]:
+def write_bodies(setup: Setup, path: Path, rng: random.Random) -> list[str]:
     """BODIES batches of BATCH heartbeats 10 s apart, each a new viewer and view of a video."""
     bodies = []
     for i in range(BODIES):
         video_id = setup.videos[i % VIDEOS]
-        view_id = f"vv_{rng.getrandbits(64):016x}"
+        view_id = f"vv_{rng.getrandbits(64):016x}{UNIQUE}"
         events = [
             {
                 "type": "heartbeat",
@@ -461,32 +336,7 @@ def write_bodies(setup: Setup, path: Path, rng: random.Random) -> list[bytes]:
         }
         bodies.append(json.dumps(batch, separators=(",", ":")))
     path.write_text(json.dumps(bodies))
-    return [b.encode() for b in bodies]
-
-
-def start_server(
-    setup: Setup, kind: str, log: Path, procs: list[subprocess.Popen[Any]]
-) -> tuple[subprocess.Popen[Any], str]:
-    import httpx
-
-    port = free_port()
-    argv = [sys.executable, str(HERE), "--serve", kind, "--port", str(port)]
-    argv += ["--url", setup.url, "--account-id", setup.account_id]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, env=setup.env, stdout=out, stderr=subprocess.STDOUT)
-    procs.append(proc)
-    base = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchFailed(f"{kind} server exited ({proc.returncode})\n{tail(log)}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise BenchFailed(f"{kind} server not ready after 60 s\n{tail(log)}")
+    return bodies
 
 
 def check_intake(url: str, body: bytes, log: Path) -> None:
@@ -494,9 +344,10 @@ def check_intake(url: str, body: bytes, log: Path) -> None:
     import httpx
 
     headers = {"Content-Type": "application/json"}
-    response = httpx.post(url, content=body, headers=headers, timeout=30)
+    unique = body.replace(UNIQUE.encode(), secrets.token_hex(8).encode())  # a view of its own
+    response = httpx.post(url, content=unique, headers=headers, timeout=30)
     if response.status_code != 202 or response.json().get("accepted") != BATCH:
-        raise BenchFailed(f"{url} answered {response.status_code} {response.text}\n{tail(log)}")
+        raise BenchFailed(f"{url} answered {response.status_code} {response.text}\n{log_tail(log)}")
 
 
 def count_events(setup: Setup) -> int:
@@ -513,21 +364,23 @@ def count_events(setup: Setup) -> int:
 
 
 def ingest_phase(
-    args: argparse.Namespace, setup: Setup, loader: Loader, targets: dict[str, str]
-) -> tuple[Result, Result]:
-    for kind in ("full", "bare"):
-        loader.measure(targets[kind], min(2.0, args.seconds), args.concurrency)
-    rounds: dict[str, list[Result]] = {"full": [], "bare": []}
-    for i in range(args.rounds):
-        for kind in ("full", "bare"):
-            before = count_events(setup)
-            result = loader.measure(targets[kind], args.seconds, args.concurrency)
-            result.rows = count_events(setup) - before
-            rounds[kind].append(result)
-            print(f"  {setup.backend:<10} round {i + 1} {kind}: {result.line()}", flush=True)
-    full = max(rounds["full"], key=lambda r: r.batches_per_s)
-    bare = max(rounds["bare"], key=lambda r: r.batches_per_s)
-    return full, bare
+    args: argparse.Namespace,
+    setup: Setup,
+    loader: Loader,
+    targets: dict[str, str],
+    bodies: list[str],
+    bodies_file: Path,
+) -> tuple[Ingest, Ingest]:
+    lua = WRK_BODIES % ",\n".join(lua_string(body) for body in bodies)
+
+    def one(kind: str, seconds: float) -> Ingest:
+        before = count_events(setup)
+        load = loader.measure(
+            targets[kind], seconds, args.concurrency, lua, ["--bodies", str(bodies_file)]
+        )
+        return Ingest(load, count_events(setup) - before)
+
+    return best_alternating(one, args.seconds, args.rounds, setup.backend, Ingest.line)
 
 
 # --------------------------------------------------------------------------------------------
@@ -816,35 +669,43 @@ def check(case: Query, body: dict[str, Any], found: list[list[Any]]) -> None:
 
 
 def run_backend(
-    backend: str,
-    args: argparse.Namespace,
-    tmp: Path,
-    procs: list[subprocess.Popen[Any]],
+    backend: str, args: argparse.Namespace, tmp: Path, children: Children
 ) -> list[float]:
     """The ratios: ingest full/bare throughput, then endpoint/bare p50 of each query."""
     data_dir = tmp / f"data-{backend}"
     data_dir.mkdir()
-    url = (
-        f"sqlite:///{(data_dir / 'moviie.db').resolve()}"
-        if backend == "sqlite"
-        else create_pg_database()
-    )
+    with fresh_database(backend, data_dir / "moviie.db") as url:
+        return measure_backend(backend, url, data_dir, args, tmp, children)
+
+
+def measure_backend(
+    backend: str,
+    url: str,
+    data_dir: Path,
+    args: argparse.Namespace,
+    tmp: Path,
+    children: Children,
+) -> list[float]:
     rng = random.Random(args.seed)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    started: list[subprocess.Popen[Any]] = []
+    started: Children = []
     setup: Setup | None = None
     try:
         setup = prepare(backend, url, data_dir, now, rng)
-        bodies = write_bodies(setup, tmp / f"bodies-{backend}.json", rng)
-        loader = Loader(args.httpx, tmp / f"bodies-{backend}.json", procs)
+        bodies_file = tmp / f"bodies-{backend}.json"
+        bodies = write_bodies(setup, bodies_file, rng)
+        loader = Loader(args.httpx, HERE, tmp, children)
         bases: dict[str, str] = {}
         targets: dict[str, str] = {}
         for kind, path in (("full", "/v1/analytics/events"), ("bare", "/bare/events")):
             log = tmp / f"{backend}-{kind}.log"
-            proc, bases[kind] = start_server(setup, kind, log, procs)
+            options = ["--url", setup.url, "--account-id", setup.account_id]
+            proc, bases[kind], _ = serve_in_child(
+                HERE, kind, options, "/healthz", log, children, setup.env
+            )
             started.append(proc)
             targets[kind] = bases[kind] + path
-            check_intake(targets[kind], bodies[0], log)
+            check_intake(targets[kind], bodies[0].encode(), log)
         print(
             f"{backend}: ingest, POST batches of {BATCH} heartbeats, {BODIES} bodies rotated "
             f"(each a viewer and a view; {VIDEOS} videos); load: {loader.name}, "
@@ -852,8 +713,8 @@ def run_backend(
             "rounds after a warm-up, best kept",
             flush=True,
         )
-        full, bare = ingest_phase(args, setup, loader, targets)
-        ingest_ratio = full.batches_per_s / bare.batches_per_s if bare.batches_per_s else 0.0
+        full, bare = ingest_phase(args, setup, loader, targets, bodies, bodies_file)
+        ingest_ratio = full.per_s / bare.per_s if bare.per_s else 0.0
         print(
             f"{backend:<10} ingest full /v1/analytics/events: {full.line()}\n"
             f"{'':<10}        bare /bare/events:         {bare.line()}\n"
@@ -883,17 +744,13 @@ def run_backend(
             )
         return [ingest_ratio, *(case.ratio for case in cases)]
     finally:
-        for proc in started:
-            stop(proc)
-            if proc in procs:
-                procs.remove(proc)
+        for proc in started:  # before the database is dropped: they hold connections
+            stop_child(proc, children)
         if setup is not None:
             setup.sync_engine.dispose()
-        if backend == "postgresql":
-            drop_pg_database(url)
 
 
-def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]]) -> int:
+def run(args: argparse.Namespace, tmp: Path, children: Children) -> int:
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(
         f"analytics bench: {', '.join(backends)}; {os.cpu_count()} CPUs; uvicorn, 1 worker per "
@@ -907,7 +764,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
             "machine it shares the CPUs and can cap the bare app's rate (install wrk).",
             flush=True,
         )
-    ratios = {backend: run_backend(backend, args, tmp, procs) for backend in backends}
+    ratios = {backend: run_backend(backend, args, tmp, children) for backend in backends}
     heads = ("ingest", "video day 1y", "video hour 31d", "overview 1y")
     print("\nratios: ingest full/bare throughput; each query endpoint/bare SELECT p50")
     print(f"{'':<10} " + " ".join(f"{h:>14}" for h in heads))
@@ -917,9 +774,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of one ingest round")
     parser.add_argument(
@@ -949,16 +804,12 @@ def main() -> int:
         return 0
     if args.load:
         bodies = [b.encode() for b in json.loads(Path(args.bodies).read_text())]
-        print(json.dumps(load_httpx(args.load, bodies, args.seconds, args.concurrency)))
+        print(json.dumps(load_post(args.load, bodies, args.seconds, args.concurrency)))
         return 0
     if min(args.events, args.concurrency, args.rounds, args.requests) < 1 or args.seconds <= 0:
         parser.error("--events, --concurrency, --rounds, --requests and --seconds must be > 0")
 
-    return run_benchmark(
-        "moviie-bench-analytics-",
-        lambda tmp, procs: run(args, tmp, procs),
-        keep_tmp=args.keep_tmp,
-    )
+    return run_benchmark("moviie-bench-analytics-", partial(run, args), keep_tmp=args.keep_tmp)
 
 
 if __name__ == "__main__":

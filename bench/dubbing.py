@@ -5,7 +5,7 @@
 It generates, into a temp dir, a `--minutes` long English talk with `speech_video` of
 bench/subtitles.py (espeak-ng sentences at three speeds, random pauses, under a 320x240 test
 pattern, H.264 + AAC). Before any server starts, it times the decode floor: the job's own
-command (`moviie.dubbing.tasks._decode_command`) decoding the source's audio once to 48 kHz
+command (`moviie.media.ffmpeg.raw_audio_command`) decoding the source's audio once to 48 kHz
 stereo float32 PCM, which every dub pays. Then, in this process:
 
 - moviie: `create_app(settings, worker_queues=QUEUES)` inside its lifespan (API + workers, as
@@ -32,17 +32,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import main_for, moviie_settings, run_ffmpeg, run_job, upload_ready
-from common import BenchFailed
-from subtitles import job_record, speech_video
+from ai_jobs import in_process_moviie, job_record, main_for, moviie_settings, print_source
+from common import BenchFailed, ffmpeg_path, run_ffmpeg
+from subtitles import speech_video
 
 SOURCE, TARGET = "en", "es"
 STEPS = ("transcribe", "translate", "synthesize", "fit", "mux")
@@ -51,45 +49,25 @@ STEPS = ("transcribe", "translate", "synthesize", "fit", "mux")
 def decode_floor(ffmpeg: str, source: Path, out: Path) -> float:
     """Seconds for the job's own decode of the source's audio to raw PCM, once."""
     from moviie.dubbing import timing
-    from moviie.dubbing.tasks import _decode_command
+    from moviie.media.ffmpeg import raw_audio_command
 
-    seconds = run_ffmpeg(
-        _decode_command(ffmpeg, source, out, 2, timing.SAMPLE_RATE), "decode the audio"
+    command = raw_audio_command(
+        ffmpeg, source, out, channels=2, rate=timing.SAMPLE_RATE, sample="f32le"
     )
+    seconds = run_ffmpeg(command, "decode the audio")
     out.unlink()
     return seconds
 
 
 async def in_process(settings: Any, talk: Path, seconds: float) -> tuple[dict, float, dict]:
     """(the video, seconds from the POST to `succeeded` seen, the job)."""
-    import httpx
-
-    from moviie.accounts.service import create_account
-    from moviie.ai.pricing import price
-    from moviie.app import create_app
-    from moviie.credits.service import grant
-    from moviie.jobs.queues import QUEUES
-
-    app = create_app(settings, worker_queues=QUEUES)
-    async with app.router.lifespan_context(app):
-        async with app.state.db.transaction() as session:
-            account = await create_account(
-                session, email=f"{uuid.uuid4().hex[:10]}@example.test", name="Bench"
-            )
-            needed = price("lipsync", seconds + 1)
-            if account.account.credits_balance < needed:
-                await grant(session, account.account.id, needed, note="dubbing bench")
-        headers = {"Authorization": f"Bearer {account.private_key}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://moviie.test", timeout=httpx.Timeout(600.0)
-        ) as client:
-            started = time.perf_counter()
-            video = await upload_ready(client, headers, talk)
-            print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
-            path = f"/v1/videos/{video['id']}/lipsync"
-            total, job = await run_job(client, headers, path, {"target_language": TARGET})
-            print(f"job: {total:.2f} s", flush=True)
+    async with in_process_moviie(settings, [("lipsync", seconds + 1)], "dubbing bench") as moviie:
+        started = time.perf_counter()
+        video = await moviie.upload_ready(talk)
+        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
+        path = f"/v1/videos/{video['id']}/lipsync"
+        total, job = await moviie.run_job(path, {"target_language": TARGET})
+        print(f"job: {total:.2f} s", flush=True)
     return video, total, job
 
 
@@ -123,22 +101,15 @@ def report(video: dict[str, Any], floor: float, total: float, job: dict[str, Any
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    from moviie.config import Settings
     from moviie.dubbing.translation import apertium_mode
     from moviie.dubbing.voices import espeak_voice
-    from moviie.media.ffmpeg import ffmpeg_binary
 
     if apertium_mode(SOURCE, TARGET) is None or espeak_voice(TARGET) is None:
         raise BenchFailed(f"needs Apertium's {SOURCE}->{TARGET} pair and espeak-ng's {TARGET}")
-    ffmpeg = ffmpeg_binary(Settings())
+    ffmpeg = ffmpeg_path()
     started = time.perf_counter()
     talk, spoken = speech_video(ffmpeg, tmp / "talk", args.minutes * 60.0, seed=1)
-    print(
-        f"talk: {args.minutes} min, {spoken} words spoken, 320x240 H.264 + AAC, "
-        f"{talk.stat().st_size / 1e6:.1f} MB, generated in {time.perf_counter() - started:.1f} s; "
-        f"{os.cpu_count()} CPUs; {args.database}",
-        flush=True,
-    )
+    print_source("talk", args, talk, f"{spoken} words spoken, 320x240 H.264 + AAC", started)
     floor = decode_floor(ffmpeg, talk, tmp / "floor.raw")
 
     with moviie_settings(

@@ -49,22 +49,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sys
 import time
-import uuid
-import wave
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import main_for, moviie_settings, run_ffmpeg, run_job, say, upload_ready
-from common import BenchFailed
+from ai_jobs import (
+    JobRun,
+    in_process_moviie,
+    job_record,
+    main_for,
+    moviie_settings,
+    print_source,
+    say,
+    write_wav,
+)
+from common import BenchFailed, ffmpeg_path, run_ffmpeg
 
 SPEED = 160  # espeak-ng words per minute: a normal speaking pace
 WIDTH, HEIGHT, FPS = 320, 240, 25
@@ -236,11 +241,7 @@ def lecture_wav(directory: Path, seconds: float, seed: int) -> Lecture:
         pad = int((index + 1) * share * rate) - length
         parts.append(np.zeros(pad, dtype=np.int16))
         length += pad
-    with wave.open(str(lecture.wav), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(np.concatenate(parts).tobytes())
+    write_wav(lecture.wav, parts, rate)
     return lecture
 
 
@@ -277,54 +278,6 @@ def lecture_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> Le
 # Moviie, in process
 
 
-@dataclass
-class Step:
-    name: str
-    seconds: float
-
-
-@dataclass
-class JobRun:
-    seconds: float  # POST start -> succeeded seen
-    job: dict[str, Any]
-    steps: list[Step] = field(default_factory=list)  # the engine's records of the job's workflow
-    note: str = ""  # why the steps are missing, if they are
-
-    def step(self, name: str) -> float:
-        return sum(s.seconds for s in self.steps if s.name == name)
-
-
-async def timed_job(
-    app: Any, client: Any, headers: dict[str, str], path: str, body: dict[str, Any]
-) -> JobRun:
-    seconds, job = await run_job(client, headers, path, body)
-    run = JobRun(seconds, job)
-    try:
-        run.steps = await engine_steps(app, job["id"])
-    except Exception as exc:
-        run.note = f"(engine records not readable: {exc})"
-    return run
-
-
-async def engine_steps(app: Any, job_id: str) -> list[Step]:
-    """Each step of the job's workflow (its id is the job's) and how long it took, in order."""
-    from sqlalchemy import text
-
-    schema = "" if app.state.settings.database_url.startswith("sqlite") else "dbos."
-    async with app.state.db.transaction(write=False) as session:
-        rows = (
-            await session.execute(
-                text(
-                    "SELECT function_name, started_at_epoch_ms, completed_at_epoch_ms "
-                    f"FROM {schema}operation_outputs WHERE workflow_uuid = :id "
-                    "ORDER BY function_id"
-                ),
-                {"id": job_id},
-            )
-        ).all()
-    return [Step(n.rsplit(".", 1)[-1], (e - b) / 1000) for n, b, e in rows if b and e]
-
-
 def path_of(url: str) -> str:
     """The path of one of Moviie's absolute URLs, for the in-process client."""
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
@@ -347,64 +300,28 @@ class Outcome:
 
 
 async def in_process(settings: Any, lecture: Lecture) -> Outcome:
-    import httpx
+    seconds = lecture.seconds + 1
+    charges = [(material, seconds) for material in ("subtitles", "quiz", "ebook")]
+    async with in_process_moviie(settings, charges, "materials bench") as moviie:
+        started = time.perf_counter()
+        video = await moviie.upload_ready(lecture.path)
+        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
 
-    from moviie.accounts.service import create_account
-    from moviie.ai.pricing import price
-    from moviie.app import create_app
-    from moviie.credits.service import grant
-    from moviie.jobs.queues import QUEUES
+        path = f"/v1/videos/{video['id']}"
+        transcript = await moviie.timed_job(f"{path}/subtitles", {"language": "en"})
+        print(f"(a) transcript (subtitles job): {transcript.seconds:.2f} s", flush=True)
+        quiz = await moviie.timed_job(f"{path}/quiz", {"questions": QUESTIONS})
+        print(f"(b) quiz job: {quiz.seconds:.2f} s", flush=True)
+        ebook = await moviie.timed_job(f"{path}/ebook", {})
+        print(f"(c) ebook job: {ebook.seconds:.2f} s", flush=True)
 
-    app = create_app(settings, worker_queues=QUEUES)
-    async with app.router.lifespan_context(app):
-        async with app.state.db.transaction() as session:
-            account = await create_account(
-                session, email=f"{uuid.uuid4().hex[:10]}@example.test", name="Bench"
-            )
-            seconds = lecture.seconds + 1
-            needed = sum(price(m, seconds) for m in ("subtitles", "quiz", "ebook"))
-            if account.account.credits_balance < needed:
-                await grant(session, account.account.id, needed, note="materials bench")
-        headers = {"Authorization": f"Bearer {account.private_key}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://moviie.test", timeout=httpx.Timeout(600.0)
-        ) as client:
-            started = time.perf_counter()
-            video = await upload_ready(client, headers, lecture.path)
-            print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
-
-            path = f"/v1/videos/{video['id']}"
-            transcript = await timed_job(
-                app, client, headers, f"{path}/subtitles", {"language": "en"}
-            )
-            print(f"(a) transcript (subtitles job): {transcript.seconds:.2f} s", flush=True)
-            quiz = await timed_job(app, client, headers, f"{path}/quiz", {"questions": QUESTIONS})
-            print(f"(b) quiz job: {quiz.seconds:.2f} s", flush=True)
-            ebook = await timed_job(app, client, headers, f"{path}/ebook", {})
-            print(f"(c) ebook job: {ebook.seconds:.2f} s", flush=True)
-
-            result = ebook.job["result"]
-            sizes = {kind: await download_size(client, result[kind]) for kind in ("epub", "pdf")}
+        result = ebook.job["result"]
+        sizes = {kind: await download_size(moviie.client, result[kind]) for kind in ("epub", "pdf")}
     return Outcome(video, transcript, quiz, ebook, sizes)
 
 
 # --------------------------------------------------------------------------------------------
 # Orchestration
-
-
-def job_record(job: dict[str, Any]) -> str:
-    """Queued and running time from the job's own timestamps."""
-    try:
-        created, begun, ended = (
-            datetime.fromisoformat(job[k]) for k in ("created_at", "started_at", "finished_at")
-        )
-    except (TypeError, ValueError, KeyError):
-        return "(timestamps missing)"
-    return (
-        f"queued {(begun - created).total_seconds():.2f} s, "
-        f"running {(ended - begun).total_seconds():.2f} s"
-    )
 
 
 def print_job(label: str, run: JobRun, source_s: float) -> None:
@@ -478,20 +395,14 @@ def report(outcome: Outcome, lecture: Lecture, cuts: list[float]) -> None:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    from moviie.config import Settings
-    from moviie.media.ffmpeg import ffmpeg_binary
     from moviie.media.scenes import scene_cuts
 
-    ffmpeg = ffmpeg_binary(Settings())
+    ffmpeg = ffmpeg_path()
     started = time.perf_counter()
     lecture = lecture_video(ffmpeg, tmp / "lecture", args.minutes * 60.0, seed=1)
-    print(
-        f"lecture video: {args.minutes} min, {len(TOPICS)} topics, {lecture.said} sentences "
-        f"({lecture.distinct} distinct) / {lecture.words} words said, {WIDTH}x{HEIGHT} "
-        f"H.264 + AAC, {lecture.path.stat().st_size / 1e6:.1f} MB, generated in "
-        f"{time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs; {args.database}",
-        flush=True,
-    )
+    said = f"{lecture.said} sentences ({lecture.distinct} distinct) / {lecture.words} words said"
+    details = f"{len(TOPICS)} topics, {said}, {WIDTH}x{HEIGHT} H.264 + AAC"
+    print_source("lecture video", args, lecture.path, details, started)
     cuts = asyncio.run(scene_cuts(ffmpeg, lecture.path))
     found = ", ".join(f"{c:.1f} s" for c in cuts) or "none"
     print(f"scene cuts (ffmpeg's scene score, as the ebook job finds them): {found}", flush=True)

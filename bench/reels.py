@@ -50,23 +50,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import random
 import subprocess
 import sys
 import time
-import uuid
-import wave
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import moviie_settings, run_ffmpeg, run_job, say, upload_ready
-from common import BenchFailed, run_benchmark
+from ai_jobs import (
+    JobRun,
+    Speech,
+    in_process_moviie,
+    job_record,
+    moviie_settings,
+    print_source,
+    speech_wav,
+)
+from common import BenchFailed, bench_parser, ffmpeg_path, run_benchmark, run_ffmpeg
 
 TARGET = 1.3  # render (moves + captions) / bare encode of the same clips, at most
 ASPECT = "9:16"  # the request's default
@@ -106,52 +111,31 @@ SENTENCES = (
 # The talk
 
 
-def speech_wav(directory: Path, seconds: float, seed: int) -> tuple[Path, int, int]:
-    """`seconds` of sentences with 0.3-1.0 s pauses, 1.5-2.5 s every 3-5 sentences (silence
-    pads the end), as a WAV; (path, sentences said, words said)."""
-    rng = random.Random(seed)
-    takes: dict[tuple[int, int], np.ndarray] = {}
-    rate = 0
-    parts: list[np.ndarray] = []
-    length = said = words = 0
-    order: list[tuple[int, int]] = []
-    paragraph = rng.randint(3, 5)
-    while True:
-        if not order:  # every sentence once per round, each at a random speed
-            order = [(n, rng.choice(SPEEDS)) for n in range(len(SENTENCES))]
-            rng.shuffle(order)
-        key = order.pop()
-        if key not in takes:
-            takes[key], rate = say(SENTENCES[key[0]], key[1], directory / f"s{key[0]}-{key[1]}.wav")
-        paragraph -= 1
-        pause = rng.uniform(1.5, 2.5) if paragraph == 0 else rng.uniform(0.3, 1.0)
-        if paragraph == 0:
-            paragraph = rng.randint(3, 5)
-        gap = np.zeros(int(pause * rate), dtype=np.int16)
-        if (length + len(gap) + len(takes[key])) / rate > seconds:
-            break
-        parts += [gap, takes[key]]
-        length += len(gap) + len(takes[key])
-        said += 1
-        words += len(SENTENCES[key[0]].split())
-    parts.append(np.zeros(int(seconds * rate) - length, dtype=np.int16))
-    path = directory / "speech.wav"
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(np.concatenate(parts).tobytes())
-    return path, said, words
+def paragraph_pauses(rng: random.Random) -> Callable[[], float]:
+    """Pauses of 0.3-1.0 s between sentences, 1.5-2.5 s every 3-5 sentences (a paragraph)."""
+    left = rng.randint(3, 5)
+
+    def pause() -> float:
+        nonlocal left
+        left -= 1
+        if left:
+            return rng.uniform(0.3, 1.0)
+        seconds = rng.uniform(1.5, 2.5)
+        left = rng.randint(3, 5)
+        return seconds
+
+    return pause
 
 
-def talk_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tuple[Path, int, int]:
+def talk_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tuple[Path, Speech]:
     """The speech over the astronaut photo swinging across a 1280x720 frame, as an MP4;
-    (path, sentences said, words said)."""
+    (path, what was said)."""
     from skimage import data
     from skimage.io import imsave
 
     directory.mkdir(parents=True, exist_ok=True)
-    wav, said, words = speech_wav(directory, seconds, seed)
+    rng = random.Random(seed)
+    speech = speech_wav(directory, SENTENCES, SPEEDS, seconds, rng, paragraph_pauses(rng))
     photo = directory / "astronaut.png"
     imsave(photo, np.asarray(data.astronaut()))
     swing = f"({WIDTH}-{FACE_SIZE})/2*(1+sin(2*PI*t/{SWING_S:g}))"
@@ -160,7 +144,7 @@ def talk_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tuple
     cmd = [
         ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
         "-f", "lavfi", "-i", f"color=c=0x303840:s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds:.3f}",
-        "-loop", "1", "-i", str(photo), "-i", str(wav),
+        "-loop", "1", "-i", str(photo), "-i", str(speech.wav),
         "-filter_complex",
         f"[1:v]scale={FACE_SIZE}:{FACE_SIZE}[p];[0:v][p]overlay=x='{swing}':y='{bob}':shortest=1[v]",
         "-map", "[v]", "-map", "2:a",
@@ -168,7 +152,7 @@ def talk_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tuple
         "-c:a", "aac", "-b:a", "128k", "-t", f"{seconds:.3f}", "-movflags", "+faststart", str(out),
     ]  # fmt: skip
     run_ffmpeg(cmd, "make the talk video")
-    return out, said, words
+    return out, speech
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,68 +279,6 @@ def outside_job(
 
 
 @dataclass
-class Step:
-    name: str
-    seconds: float
-    child: str | None = None  # a child workflow's id
-
-
-@dataclass
-class JobRun:
-    seconds: float  # POST start -> succeeded seen
-    job: dict[str, Any]
-    steps: list[Step] = field(default_factory=list)  # the engine's records of the job's workflow
-    note: str = ""  # why the steps are missing, if they are
-
-
-async def timed_job(
-    app: Any, client: Any, headers: dict[str, str], path: str, body: dict[str, Any]
-) -> JobRun:
-    seconds, job = await run_job(client, headers, path, body)
-    run = JobRun(seconds, job)
-    try:
-        run.steps = await engine_steps(app, job["id"])
-    except Exception as exc:
-        run.note = f"(engine records not readable: {exc})"
-    return run
-
-
-async def engine_steps(app: Any, job_id: str) -> list[Step]:
-    """Each step of the job's workflow (its id is the job's) and how long it took. A child
-    workflow has two records, its start and the parent's wait for its result (`DBOS.getResult`):
-    its time runs from the first's start to the second's end."""
-    from sqlalchemy import text
-
-    schema = "" if app.state.settings.database_url.startswith("sqlite") else "dbos."
-    async with app.state.db.transaction(write=False) as session:
-        rows = (
-            await session.execute(
-                text(
-                    "SELECT function_name, started_at_epoch_ms, completed_at_epoch_ms, "
-                    f"child_workflow_id FROM {schema}operation_outputs "
-                    "WHERE workflow_uuid = :id ORDER BY function_id"
-                ),
-                {"id": job_id},
-            )
-        ).all()
-    steps: list[Step] = []
-    children: dict[str, tuple[str, int, int]] = {}  # id -> (name, first start, last end)
-    for name, began, ended, child in rows:
-        if not (began and ended):
-            continue
-        short = name.rsplit(".", 1)[-1]
-        if child is None:
-            steps.append(Step(short, (ended - began) / 1000))
-            continue
-        known, first, last = children.get(child, (short, began, ended))
-        if name == "DBOS.getResult":
-            short = known
-        children[child] = (short, min(first, began), max(last, ended))
-    steps += [Step(n, (e - b) / 1000, child) for child, (n, b, e) in children.items()]
-    return steps
-
-
-@dataclass
 class Outcome:
     video: dict[str, Any]
     subtitles: JobRun
@@ -365,67 +287,45 @@ class Outcome:
 
 
 async def in_process(settings: Any, ffmpeg: str, talk: Path, args: argparse.Namespace) -> Outcome:
-    import httpx
+    seconds = args.minutes * 60 + 1
+    charges = [("subtitles", seconds), ("reels", seconds)]
+    async with in_process_moviie(settings, charges, "reels bench") as moviie:
+        started = time.perf_counter()
+        video = await moviie.upload_ready(talk)
+        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
 
-    from moviie.accounts.service import create_account
-    from moviie.ai.pricing import price
-    from moviie.app import create_app
-    from moviie.credits.service import grant
-    from moviie.jobs.queues import QUEUES
+        path = f"/v1/videos/{video['id']}"
+        subtitles = await moviie.timed_job(f"{path}/subtitles", {"language": "en"})
+        words = subtitles.job["result"]["transcript"]["words"]
+        print(
+            f"subtitles job (so the reels job finds a transcript): {subtitles.seconds:.2f} s, "
+            f"{len(words)} words",
+            flush=True,
+        )
+        reels = await moviie.timed_job(f"{path}/reels", {"count": args.count})
+        print(f"reels job: {reels.seconds:.2f} s", flush=True)
 
-    app = create_app(settings, worker_queues=QUEUES)
-    async with app.router.lifespan_context(app):
-        async with app.state.db.transaction() as session:
-            account = await create_account(
-                session, email=f"{uuid.uuid4().hex[:10]}@example.test", name="Bench"
+        pieces = []
+        for index, reel in enumerate(reels.job["result"]["reels"]):
+            work = talk.parent / f"outside-{index}"
+            one = await asyncio.to_thread(
+                outside_job,
+                ffmpeg,
+                talk,
+                video,
+                reel,
+                words,
+                work,
+                index,
+                args.repeat,
+                args.split_render,
             )
-            seconds = args.minutes * 60 + 1
-            needed = price("subtitles", seconds) + price("reels", seconds)
-            if account.account.credits_balance < needed:
-                await grant(session, account.account.id, needed, note="reels bench")
-        headers = {"Authorization": f"Bearer {account.private_key}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://moviie.test", timeout=httpx.Timeout(600.0)
-        ) as client:
-            started = time.perf_counter()
-            video = await upload_ready(client, headers, talk)
-            print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
-
-            path = f"/v1/videos/{video['id']}"
-            subtitles = await timed_job(
-                app, client, headers, f"{path}/subtitles", {"language": "en"}
-            )
-            words = subtitles.job["result"]["transcript"]["words"]
+            pieces.append(one)
             print(
-                f"subtitles job (so the reels job finds a transcript): {subtitles.seconds:.2f} s, "
-                f"{len(words)} words",
+                f"  moment {index + 1} ({reel['start_s']:.1f}-{reel['end_s']:.1f} s): "
+                f"render {one.render:.2f} s, bare {one.bare:.2f} s",
                 flush=True,
             )
-            reels = await timed_job(app, client, headers, f"{path}/reels", {"count": args.count})
-            print(f"reels job: {reels.seconds:.2f} s", flush=True)
-
-            pieces = []
-            for index, reel in enumerate(reels.job["result"]["reels"]):
-                work = talk.parent / f"outside-{index}"
-                one = await asyncio.to_thread(
-                    outside_job,
-                    ffmpeg,
-                    talk,
-                    video,
-                    reel,
-                    words,
-                    work,
-                    index,
-                    args.repeat,
-                    args.split_render,
-                )
-                pieces.append(one)
-                print(
-                    f"  moment {index + 1} ({reel['start_s']:.1f}-{reel['end_s']:.1f} s): "
-                    f"render {one.render:.2f} s, bare {one.bare:.2f} s",
-                    flush=True,
-                )
     return Outcome(video, subtitles, reels, pieces)
 
 
@@ -433,27 +333,34 @@ async def in_process(settings: Any, ffmpeg: str, talk: Path, args: argparse.Name
 # Orchestration
 
 
-def job_record(job: dict[str, Any]) -> str:
-    """Queued and running time from the job's own timestamps."""
-    try:
-        created, begun, ended = (
-            datetime.fromisoformat(job[k]) for k in ("created_at", "started_at", "finished_at")
-        )
-    except (TypeError, ValueError, KeyError):
-        return "(timestamps missing)"
-    return (
-        f"queued {(begun - created).total_seconds():.2f} s, "
-        f"running {(ended - begun).total_seconds():.2f} s"
-    )
-
-
 def line(label: str, seconds: float, source_s: float, extra: str = "") -> str:
     return f"{label:<44}{seconds:8.2f} s  {seconds / source_s:6.3f}x source{extra}"
 
 
-def report(outcome: Outcome, source_s: float, count: int, repeat: int) -> None:
+def outside_rows(sums: Pieces) -> list[tuple[str, float, str]]:
+    """(label, seconds, what follows the figures) of each piece timed outside the job."""
     from moviie.reels import framing
 
+    per_frame_ms = sums.tracking / max(sums.frames, 1) * 1000
+    tracking = f"face tracking (framing.follow, {framing.detector()}):"
+    render = f"  {sums.render_mb:5.1f} MB out, {sums.moves} crop moves"
+    rows = [
+        ("frame sampling (ffmpeg, RGB 480 px, 5 fps):", sums.sampling, ""),
+        (tracking, sums.tracking, f"  ({sums.frames} frames, {per_frame_ms:.1f} ms each)"),
+        ("crop path, moves + captions files:", sums.files, ""),
+        ("render (moves + captions):", sums.render, render),
+        ("bare encode (centre crop, no captions):", sums.bare, f"  {sums.bare_mb:5.1f} MB out"),
+    ]
+    if sums.moves_only or sums.captions_only:
+        for label, seconds, mb in (
+            ("render, moves only:", sums.moves_only, sums.moves_only_mb),
+            ("render, captions only (centre crop):", sums.captions_only, sums.captions_only_mb),
+        ):
+            rows.append((label, seconds, f"  {mb:5.1f} MB out, {seconds / sums.bare:.3f}x bare"))
+    return rows
+
+
+def report(outcome: Outcome, source_s: float, count: int, repeat: int) -> None:
     reels = outcome.reels
     result = reels.job["result"]["reels"]
     total = reels.seconds
@@ -507,29 +414,8 @@ def report(outcome: Outcome, source_s: float, count: int, repeat: int) -> None:
     render_reel_s, _ = part("render_reel")
     print()
     print(f"outside the job, the same {len(outcome.pieces)} moments ({clip_s:.1f} s of clips):")
-    print(line("  frame sampling (ffmpeg, RGB 480 px, 5 fps):", sums.sampling, source_s))
-    print(
-        line(f"  face tracking (framing.follow, {framing.detector()}):", sums.tracking, source_s)
-        + f"  ({sums.frames} frames, {sums.tracking / max(sums.frames, 1) * 1000:.1f} ms each)"
-    )
-    print(line("  crop path, moves + captions files:", sums.files, source_s))
-    print(
-        line("  render (moves + captions):", sums.render, source_s)
-        + f"  {sums.render_mb:5.1f} MB out, {sums.moves} crop moves"
-    )
-    print(
-        line("  bare encode (centre crop, no captions):", sums.bare, source_s)
-        + f"  {sums.bare_mb:5.1f} MB out"
-    )
-    if sums.moves_only or sums.captions_only:
-        print(
-            line("  render, moves only:", sums.moves_only, source_s)
-            + f"  {sums.moves_only_mb:5.1f} MB out, {sums.moves_only / sums.bare:.3f}x bare"
-        )
-        print(
-            line("  render, captions only (centre crop):", sums.captions_only, source_s)
-            + f"  {sums.captions_only_mb:5.1f} MB out, {sums.captions_only / sums.bare:.3f}x bare"
-        )
+    for label, seconds, extra in outside_rows(sums):
+        print(line(f"  {label}", seconds, source_s, extra))
     if not reels.note and render_reel_s:
         measured = sums.sampling + sums.tracking + sums.files + sums.render
         print(
@@ -555,18 +441,11 @@ def report(outcome: Outcome, source_s: float, count: int, repeat: int) -> None:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    from moviie.config import Settings
-    from moviie.media.ffmpeg import ffmpeg_binary
-
-    ffmpeg = ffmpeg_binary(Settings())
+    ffmpeg = ffmpeg_path()
     started = time.perf_counter()
-    talk, said, words = talk_video(ffmpeg, tmp / "talk", args.minutes * 60.0, seed=1)
-    print(
-        f"talk video: {args.minutes} min, {said} sentences / {words} words spoken, "
-        f"{WIDTH}x{HEIGHT} H.264 + AAC, {talk.stat().st_size / 1e6:.1f} MB, generated in "
-        f"{time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs; {args.database}",
-        flush=True,
-    )
+    talk, speech = talk_video(ffmpeg, tmp / "talk", args.minutes * 60.0, seed=1)
+    said = f"{len(speech.said)} sentences / {speech.words} words spoken"
+    print_source("talk video", args, talk, f"{said}, {WIDTH}x{HEIGHT} H.264 + AAC", started)
 
     with moviie_settings(args.database, tmp) as settings:
         outcome = asyncio.run(in_process(settings, ffmpeg, talk, args))
@@ -577,9 +456,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--minutes", type=int, default=5, help="length of the talk video")
     parser.add_argument("--count", type=int, default=3, help="reels asked for (1-10)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")

@@ -40,17 +40,22 @@ import difflib
 import random
 import sys
 import time
-import uuid
-import wave
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ai_jobs import main_for, moviie_settings, run_ffmpeg, run_job, say, upload_ready
+from ai_jobs import (
+    JobRun,
+    Moviie,
+    in_process_moviie,
+    job_record,
+    main_for,
+    moviie_settings,
+    print_source,
+    speech_wav,
+)
+from common import ffmpeg_path, run_ffmpeg
 
 TARGET = 1.05  # job / (extraction + bare whisper), at most
 WARMUP_S = 10.0
@@ -84,41 +89,19 @@ def speech_video(ffmpeg: str, directory: Path, seconds: float, seed: int) -> tup
     as an MP4; (path, words spoken)."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    takes: dict[tuple[int, int], np.ndarray] = {}
-    rate = 0
-    parts: list[np.ndarray] = []
-    length = spoken = 0
-    order: list[tuple[int, int]] = []
-    while True:
-        if not order:  # every sentence once per round, each at a random speed
-            order = [(n, rng.choice(SPEEDS)) for n in range(len(SENTENCES))]
-            rng.shuffle(order)
-        key = order.pop()
-        if key not in takes:
-            takes[key], rate = say(SENTENCES[key[0]], key[1], directory / f"s{key[0]}-{key[1]}.wav")
-        gap = np.zeros(int(rng.uniform(0.3, 1.0) * rate), dtype=np.int16)
-        if (length + len(gap) + len(takes[key])) / rate > seconds:
-            break
-        parts += [gap, takes[key]]
-        length += len(gap) + len(takes[key])
-        spoken += len(SENTENCES[key[0]].split())
-    parts.append(np.zeros(int(seconds * rate) - length, dtype=np.int16))
-    wav_path = directory / "speech.wav"
-    with wave.open(str(wav_path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(np.concatenate(parts).tobytes())
+    speech = speech_wav(
+        directory, SENTENCES, SPEEDS, seconds, rng, pause=lambda: rng.uniform(0.3, 1.0)
+    )
     out = directory / "speech.mp4"
     cmd = [
         ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
         "-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={seconds}",
-        "-i", str(wav_path),
+        "-i", str(speech.wav),
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", "96k", "-shortest", "-movflags", "+faststart", str(out),
     ]  # fmt: skip
     run_ffmpeg(cmd, "mux the speech video")
-    return out, spoken
+    return out, speech.words
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,96 +134,45 @@ def bare_run(model: Any, ffmpeg: str, source: Path, pcm: Path) -> Bare:
 # Moviie, in process
 
 
-@dataclass
-class JobRun:
-    seconds: float  # POST start -> succeeded seen
-    job: dict[str, Any]
-    steps: list[tuple[str, float]]  # the engine's records of the job's workflow
-
-
-async def subtitles_job(app: Any, client: Any, headers: dict[str, str], video_id: str) -> JobRun:
-    path = f"/v1/videos/{video_id}/subtitles"
-    seconds, job = await run_job(client, headers, path, {"language": "en"})
-    return JobRun(seconds, job, await engine_steps(app, job["id"]))
-
-
-async def engine_steps(app: Any, job_id: str) -> list[tuple[str, float]]:
-    """Each step of the job's workflow (its id is the job's) and how long it took."""
-    from sqlalchemy import text
-
-    sqlite = app.state.settings.database_url.startswith("sqlite")
-    table = "operation_outputs" if sqlite else "dbos.operation_outputs"
-    try:
-        async with app.state.db.transaction(write=False) as session:
-            rows = (
-                await session.execute(
-                    text(
-                        "SELECT function_name, started_at_epoch_ms, completed_at_epoch_ms "
-                        f"FROM {table} WHERE workflow_uuid = :id ORDER BY function_id"
-                    ),
-                    {"id": job_id},
-                )
-            ).all()
-    except Exception as exc:
-        return [(f"(engine records not readable: {exc})", 0.0)]
-    return [(n.rsplit(".", 1)[-1], (e - b) / 1000) for n, b, e in rows if b and e]
+async def subtitles_job(moviie: Moviie, video_id: str) -> JobRun:
+    return await moviie.timed_job(f"/v1/videos/{video_id}/subtitles", {"language": "en"})
 
 
 async def in_process(
     settings: Any, ffmpeg: str, big: Path, clip: Path, minutes: int
 ) -> tuple[dict[str, Any], Bare, JobRun]:
-    import httpx
-
-    from moviie.accounts.service import create_account
-    from moviie.ai.pricing import price
-    from moviie.app import create_app
-    from moviie.credits.service import grant
-    from moviie.jobs.queues import QUEUES
     from moviie.subtitles.whisper import choose_model
 
-    app = create_app(settings, worker_queues=QUEUES)
-    async with app.router.lifespan_context(app):
-        async with app.state.db.transaction() as session:
-            account = await create_account(
-                session, email=f"{uuid.uuid4().hex[:10]}@example.test", name="Bench"
+    charges = [("subtitles", minutes * 60 + 1), ("subtitles", WARMUP_S)]
+    async with in_process_moviie(settings, charges, "subtitles bench") as moviie:
+        started = time.perf_counter()
+        warm_video = await moviie.upload_ready(clip)
+        video = await moviie.upload_ready(big)
+        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
+
+        warm = await subtitles_job(moviie, warm_video["id"])
+        print(f"warm-up: job on the {WARMUP_S:g} s clip {warm.seconds:.2f} s", end="")
+
+        def load_and_warm() -> Any:
+            from faster_whisper import WhisperModel
+
+            model = WhisperModel(
+                choose_model(settings, "en").path, device="cpu", compute_type="int8"
             )
-            needed = price("subtitles", minutes * 60 + 1) + price("subtitles", WARMUP_S)
-            if account.account.credits_balance < needed:
-                await grant(session, account.account.id, needed, note="subtitles bench")
-        headers = {"Authorization": f"Bearer {account.private_key}"}
-        transport = httpx.ASGITransport(app=app)
-        timeout = httpx.Timeout(600.0)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://moviie.test", timeout=timeout
-        ) as client:
-            started = time.perf_counter()
-            warm_video = await upload_ready(client, headers, clip)
-            video = await upload_ready(client, headers, big)
-            print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
+            bare_run(model, ffmpeg, clip, big.parent / "warm.pcm")
+            return model
 
-            warm = await subtitles_job(app, client, headers, warm_video["id"])
-            print(f"warm-up: job on the {WARMUP_S:g} s clip {warm.seconds:.2f} s", end="")
+        started = time.perf_counter()
+        model = await asyncio.to_thread(load_and_warm)
+        print(f"; bare model loaded + clip {time.perf_counter() - started:.2f} s", flush=True)
 
-            def load_and_warm() -> Any:
-                from faster_whisper import WhisperModel
-
-                model = WhisperModel(
-                    choose_model(settings, "en").path, device="cpu", compute_type="int8"
-                )
-                bare_run(model, ffmpeg, clip, big.parent / "warm.pcm")
-                return model
-
-            started = time.perf_counter()
-            model = await asyncio.to_thread(load_and_warm)
-            print(f"; bare model loaded + clip {time.perf_counter() - started:.2f} s", flush=True)
-
-            bare = await asyncio.to_thread(bare_run, model, ffmpeg, big, big.parent / "audio.pcm")
-            print(
-                f"bare: extraction {bare.extraction:.2f} s + whisper {bare.whisper:.2f} s",
-                flush=True,
-            )
-            job = await subtitles_job(app, client, headers, video["id"])
-            print(f"job: {job.seconds:.2f} s", flush=True)
+        bare = await asyncio.to_thread(bare_run, model, ffmpeg, big, big.parent / "audio.pcm")
+        print(
+            f"bare: extraction {bare.extraction:.2f} s + whisper {bare.whisper:.2f} s",
+            flush=True,
+        )
+        job = await subtitles_job(moviie, video["id"])
+        print(f"job: {job.seconds:.2f} s", flush=True)
     return video, bare, job
 
 
@@ -248,36 +180,13 @@ async def in_process(
 # Orchestration
 
 
-def job_record(job: dict[str, Any]) -> str:
-    """Queued and running time from the job's own timestamps."""
-    try:
-        created, begun, ended = (
-            datetime.fromisoformat(job[k]) for k in ("created_at", "started_at", "finished_at")
-        )
-    except (TypeError, ValueError, KeyError):
-        return "(timestamps missing)"
-    return (
-        f"queued {(begun - created).total_seconds():.2f} s, "
-        f"running {(ended - begun).total_seconds():.2f} s"
-    )
-
-
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    import os
 
-    from moviie.config import Settings
-    from moviie.media.ffmpeg import ffmpeg_binary
-
-    ffmpeg = ffmpeg_binary(Settings())
+    ffmpeg = ffmpeg_path()
     started = time.perf_counter()
     big, spoken = speech_video(ffmpeg, tmp / "speech", args.minutes * 60.0, seed=1)
     clip, _ = speech_video(ffmpeg, tmp / "warm", WARMUP_S, seed=2)
-    print(
-        f"speech video: {args.minutes} min, {spoken} words spoken, 320x240 H.264 + AAC, "
-        f"{big.stat().st_size / 1e6:.1f} MB, generated in {time.perf_counter() - started:.1f} s; "
-        f"{os.cpu_count()} CPUs; {args.database}",
-        flush=True,
-    )
+    print_source("speech video", args, big, f"{spoken} words spoken, 320x240 H.264 + AAC", started)
 
     with moviie_settings(args.database, tmp) as settings:
         video, bare, job = asyncio.run(in_process(settings, ffmpeg, big, clip, args.minutes))
@@ -295,7 +204,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     print(f"video length:                     {video['duration_s']:8.2f} s (audio {audio:.2f} s)")
     print(f"job (POST -> succeeded):          {job.seconds:8.2f} s   RTF {job.seconds / audio:.3f}")
     print(f"  its own record: {job_record(job.job)}")
-    print("  engine steps: " + ", ".join(f"{n} {s:.2f} s" for n, s in job.steps))
+    steps = job.note or ", ".join(f"{s.name} {s.seconds:.2f} s" for s in job.steps)
+    print(f"  engine steps: {steps}")
     print(f"bare audio extraction (ffmpeg):   {bare.extraction:8.2f} s")
     print(f"bare faster-whisper:              {bare.whisper:8.2f} s")
     print(f"bare total:                       {bare_total:8.2f} s   RTF {bare_total / audio:.3f}")

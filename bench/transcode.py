@@ -41,11 +41,27 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import HOST, BenchFailed, free_port, run_benchmark
+from common import (
+    HOST,
+    BenchFailed,
+    Children,
+    bench_parser,
+    cpu_seconds,
+    ffmpeg_path,
+    free_port,
+    log_tail,
+    migrated_account,
+    moviie_env,
+    run_benchmark,
+    run_ffmpeg,
+    spawn_logged,
+    wait_http_ok,
+)
 
 END_TO_END_TARGET = 1.10  # a/b at most
 SPEEDUP_TARGET = 1.8  # c/b at least (the issue's figure)
@@ -64,13 +80,6 @@ STEPS = (
 # ffmpeg
 
 
-def ffmpeg_path() -> str:
-    from moviie.config import Settings
-    from moviie.media.ffmpeg import ffmpeg_binary
-
-    return ffmpeg_binary(Settings())
-
-
 def generate_clip(ffmpeg: str, out: Path, seconds: int, width: int, height: int) -> None:
     cmd = [
         ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
@@ -80,19 +89,7 @@ def generate_clip(ffmpeg: str, out: Path, seconds: int, width: int, height: int)
         "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart",
         str(out),
     ]  # fmt: skip
-    run_timed(cmd, "generate the clip")
-
-
-def run_timed(cmd: list[str], what: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise BenchFailed(
-            f"ffmpeg ({what}) exited with {done.returncode}:\n{done.stderr[-3000:]}\n"
-            f"command: {' '.join(cmd)}"
-        )
-    return elapsed
+    run_ffmpeg(cmd, "generate the clip")
 
 
 def ladder_run(
@@ -117,9 +114,9 @@ def ladder_run(
         ffmpeg, source, out_dir / "hls", renditions, has_audio=True, frame_rate=FPS,
         pictures=pictures,
     )  # fmt: skip
-    elapsed = run_timed(cmd, f"ladder {'+'.join(r.name for r in renditions)}")
+    elapsed = run_ffmpeg(cmd, f"ladder {'+'.join(r.name for r in renditions)}")
     if pictures is not None:  # the storyboard's thumbnails tiled, as transcode_source does
-        elapsed += run_timed(pictures.tile_command(ffmpeg), "storyboard tile")
+        elapsed += run_ffmpeg(pictures.tile_command(ffmpeg), "storyboard tile")
     return elapsed
 
 
@@ -127,7 +124,7 @@ def remux_run(ffmpeg: str, top_playlist: Path, out: Path) -> float:
     """The MP4 download of `transcode_source`: the top rendition remuxed."""
     from moviie.media.transcode import download_command
 
-    return run_timed(download_command(ffmpeg, top_playlist, out), "remux")
+    return run_ffmpeg(download_command(ffmpeg, top_playlist, out), "remux")
 
 
 def store_moves(out_dir: Path, dest: Path) -> tuple[float, int]:
@@ -159,10 +156,6 @@ class Server:
     db: Path
     headers: dict[str, str] = field(default_factory=dict)
 
-    def log_tail(self) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return f"--- server log ({self.log}), last lines ---\n{text[-4000:]}"
-
 
 @dataclass
 class EndToEnd:
@@ -172,45 +165,6 @@ class EndToEnd:
     post_started_at: float  # wall clock
     server_cpu: float  # CPU seconds of the server's own process (not ffmpeg) during the run
     phases: list[tuple[str, float]]  # from the engine's records
-
-
-def moviie_cli(env: dict[str, str], *argv: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "moviie", *argv], env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise BenchFailed(
-            f"moviie {' '.join(argv)} failed ({done.returncode}):\n{done.stderr}{done.stdout}"
-        )
-    return done.stdout
-
-
-def wait_ready(server: Server) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 60
-    last = ""
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise BenchFailed(f"server exited ({server.proc.returncode})\n{server.log_tail()}")
-        try:
-            response = httpx.get(f"{server.base}/v1/me", headers=server.headers, timeout=5)
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text[:300]}"
-            if 400 <= response.status_code < 500:
-                raise BenchFailed(f"GET /v1/me answered {last}\n{server.log_tail()}")
-        except httpx.TransportError as exc:
-            last = repr(exc)
-        time.sleep(0.2)
-    raise BenchFailed(f"server not ready after 60 s: {last}\n{server.log_tail()}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of `pid` itself (its children, ffmpeg, are not counted)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def end_to_end(client: Any, server: Server, clip: Path, round_no: int) -> EndToEnd:
@@ -228,7 +182,7 @@ def end_to_end(client: Any, server: Server, clip: Path, round_no: int) -> EndToE
     if response.status_code != 201:
         raise BenchFailed(
             f"POST /v1/videos answered {response.status_code} {response.text[:1500]}\n"
-            f"{server.log_tail()}"
+            f"{log_tail(server.log)}"
         )
     video_id = response.json()["id"]
     while True:
@@ -236,7 +190,7 @@ def end_to_end(client: Any, server: Server, clip: Path, round_no: int) -> EndToE
         if response.status_code != 200:
             raise BenchFailed(
                 f"GET /v1/videos/{video_id} answered {response.status_code} "
-                f"{response.text[:1500]}\n{server.log_tail()}"
+                f"{response.text[:1500]}\n{log_tail(server.log)}"
             )
         video = response.json()
         if video["status"] == "ready":
@@ -245,10 +199,10 @@ def end_to_end(client: Any, server: Server, clip: Path, round_no: int) -> EndToE
             break
         if video["status"] == "failed":
             raise BenchFailed(
-                f"video {video_id} failed: {json.dumps(video.get('error'))}\n{server.log_tail()}"
+                f"video {video_id} failed: {json.dumps(video.get('error'))}\n{log_tail(server.log)}"
             )
         if server.proc.poll() is not None:
-            raise BenchFailed(f"server exited ({server.proc.returncode})\n{server.log_tail()}")
+            raise BenchFailed(f"server exited ({server.proc.returncode})\n{log_tail(server.log)}")
         time.sleep(POLL_S)
     cpu = cpu_seconds(server.proc.pid) - cpu_before
     phases = engine_phases(server.db, video_id, wall0, uploaded, seen)
@@ -325,7 +279,7 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]]) -> int:
+def run(args: argparse.Namespace, tmp: Path, children: Children) -> int:
     import httpx
 
     from moviie.media.ladder import renditions_for
@@ -347,19 +301,9 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
     data_dir = tmp / "data"
     data_dir.mkdir()
     db = data_dir / "moviie.db"
-    env = {
-        **os.environ,
-        "MOVIIE_DATA_DIR": str(data_dir),
-        "MOVIIE_DATABASE_URL": f"sqlite:///{db}",
-        "MOVIIE_QUEUE_POLLING_INTERVAL_S": "0.1",
-        "MOVIIE_RATE_LIMIT_PER_MINUTE": "1000000",
-        "MOVIIE_LOG_LEVEL": "WARNING",
-    }
-    moviie_cli(env, "migrate")
-    created = json.loads(
-        moviie_cli(env, "accounts", "create", "--email", "b@example.test", "--name", "B", "--json")
-    )
-    key = created["private_key"]
+    extra = {"MOVIIE_QUEUE_POLLING_INTERVAL_S": "0.1", "MOVIIE_RATE_LIMIT_PER_MINUTE": "1000000"}
+    env = moviie_env(f"sqlite:///{db}", data_dir, extra)
+    key = migrated_account(env)["private_key"]
 
     size = (width, height, float(args.seconds))
     single = ladder_run(ffmpeg, clip, tmp / "single", renditions, size)
@@ -385,16 +329,10 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
 
     port = free_port()
     log = tmp / "moviie-serve.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "moviie", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    procs.append(proc)
+    argv = [sys.executable, "-m", "moviie", "serve", "--port", str(port)]
+    proc = spawn_logged(argv, log, children, env)
     server = Server(proc, f"http://{HOST}:{port}", log, db, {"Authorization": f"Bearer {key}"})
-    wait_ready(server)
+    wait_http_ok(proc, f"{server.base}/v1/me", "server", log, server.headers)
     time.sleep(1.0)  # let the worker's start-up work (recovery, heartbeat) settle
     runs: list[EndToEnd] = []
     timeout = httpx.Timeout(600.0, connect=10.0)
@@ -403,7 +341,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
             try:
                 result = end_to_end(client, server, clip, i + 1)
             except httpx.HTTPError as exc:
-                raise BenchFailed(f"{exc!r}\n{server.log_tail()}") from exc
+                raise BenchFailed(f"{exc!r}\n{log_tail(server.log)}") from exc
             runs.append(result)
             print(
                 f"(a) moviie end to end, round {i + 1}: {result.total:8.2f} s "
@@ -446,9 +384,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--seconds", type=int, default=60, help="clip length in seconds")
     parser.add_argument(
         "--size", type=parse_size, default=(1920, 1080), help="clip size, WIDTHxHEIGHT"
@@ -463,11 +399,7 @@ def main() -> int:
     if args.seconds < 1 or args.rounds < 1:
         parser.error("--seconds and --rounds must be >= 1")
 
-    return run_benchmark(
-        "moviie-bench-transcode-",
-        lambda tmp, procs: run(args, tmp, procs),
-        keep_tmp=args.keep_tmp,
-    )
+    return run_benchmark("moviie-bench-transcode-", partial(run, args), keep_tmp=args.keep_tmp)
 
 
 if __name__ == "__main__":

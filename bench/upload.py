@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -52,11 +51,28 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import HOST, create_pg_database, drop_pg_database, free_port, run_benchmark, stop
+from common import (
+    HOST,
+    Children,
+    bench_parser,
+    free_port,
+    fresh_database,
+    log_tail,
+    migrated_account,
+    moviie_env,
+    py_spy_samples,
+    run_benchmark,
+    serve_app,
+    spawn_logged,
+    start_py_spy,
+    stop,
+    wait_http_ok,
+)
 
 THROUGHPUT_TARGET = 0.80
 RSS_TARGET_MB = 100
@@ -187,18 +203,7 @@ def build_bare_app(root: Path, multipart_mode: str) -> Any:
 
 
 def serve_bare(port: int, root: Path, multipart_mode: str) -> None:
-    import uvicorn
-
-    uvicorn.run(
-        build_bare_app(root, multipart_mode),
-        host=HOST,
-        port=port,
-        workers=1,
-        access_log=False,
-        log_level="warning",
-        log_config=None,
-        server_header=False,
-    )
+    serve_app(build_bare_app(root, multipart_mode), port)
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,10 +280,9 @@ class Server:
     data_dir: Path | None = None  # moviie: MOVIIE_DATA_DIR; bare: its upload directory
 
     def fail(self, what: str, response: Any) -> UploadFailed:
-        tail = self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
         return UploadFailed(
             f"{self.kind}: {what} answered {response.status_code} "
-            f"{response.text[:1500]}\n--- server log ({self.log}), last lines ---\n{tail}"
+            f"{response.text[:1500]}\n{log_tail(self.log)}"
         )
 
 
@@ -417,29 +421,15 @@ def measure(
 # py-spy (optional)
 
 
-def start_py_spy(pid: int, out: Path) -> subprocess.Popen[Any]:
-    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    argv = [exe, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "-o", str(out)]
-    argv += ["--nonblocking", "--threads"]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)  # attached before the first byte
-    return proc
-
-
 def summarize_profile(path: Path, top: int = 12) -> list[str]:
     """The hottest leaf frames (own time) of a py-spy raw (collapsed stacks) file."""
     if not path.exists():
         return [f"(no profile at {path})"]
     leaves: dict[str, int] = {}
     total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = stack.split(";")
-        leaf = frames[-1] if frames else "?"
-        leaves[leaf] = leaves.get(leaf, 0) + int(count)
-        total += int(count)
+    for frames, n in py_spy_samples(path):
+        leaves[frames[-1]] = leaves.get(frames[-1], 0) + n
+        total += n
     ranked = sorted(leaves.items(), key=lambda item: -item[1])[:top]
     return [f"{100 * n / total:5.1f}%  {frame}" for frame, n in ranked] if total else []
 
@@ -457,48 +447,10 @@ def generate(path: Path, size: int) -> None:
             left -= n
 
 
-def moviie_cli(env: dict[str, str], *argv: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "moviie", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"moviie {' '.join(argv)} failed ({done.returncode}):\n{done.stderr}{done.stdout}"
-        )
-    return done.stdout
-
-
-def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[Any]:
-    with log.open("ab") as out:
-        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
 def wait_ready(server: Server, path: str) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 60
-    last = ""
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(
-                f"{server.kind} server exited ({server.proc.returncode}); log:\n"
-                f"{server.log.read_text(errors='replace')[-3000:]}"
-            )
-        try:
-            response = httpx.get(server.base + path, headers=server.headers, timeout=5)
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text[:300]}"
-            if 400 <= response.status_code < 500:
-                raise RuntimeError(f"{server.kind} {path} answered {last}")
-        except httpx.TransportError as exc:
-            last = repr(exc)
-        time.sleep(0.2)
-    raise RuntimeError(f"{server.kind} {path} not ready after 60 s: {last}")
+    wait_http_ok(
+        server.proc, server.base + path, f"{server.kind} server", server.log, server.headers
+    )
 
 
 def choose_size(requested_mib: int, tmp: Path) -> int:
@@ -522,9 +474,7 @@ def fmt_mb(n: int) -> str:
     return f"{n / 1e6:+6.1f} MB"
 
 
-def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]]) -> int:
-    import httpx
-
+def run(args: argparse.Namespace, tmp: Path, children: Children) -> int:
     size = choose_size(args.size_mib, tmp)
     payload = tmp / "payload.bin"
     warmup = tmp / "warmup.bin"
@@ -533,131 +483,128 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
     generate(warmup, MIB)
     print(f"generated {size / MIB:.0f} MiB in {time.perf_counter() - t0:.1f} s", flush=True)
 
-    data_dir = tmp / "data"
-    db_url = (
-        f"sqlite:///{(tmp / 'moviie.db').resolve()}"
-        if args.backend == "sqlite"
-        else create_pg_database()
-    )
-    try:
-        env = {
-            **os.environ,
-            "MOVIIE_DATABASE_URL": db_url,
-            "MOVIIE_DATA_DIR": str(data_dir),
-            "MOVIIE_RATE_LIMIT_PER_MINUTE": "1000000",
-            "MOVIIE_LOG_LEVEL": "WARNING",
-        }
-        moviie_cli(env, "migrate")
-        created = json.loads(
-            moviie_cli(
-                env,
-                "accounts",
-                "create",
-                "--email",
-                "bench@example.test",
-                "--name",
-                "Bench",
-                "--json",
-            )
-        )
-        key = created["private_key"]
-
-        port = free_port()
-        log = tmp / "moviie-api.log"
-        proc = spawn([sys.executable, "-m", "moviie", "api", "--port", str(port)], env, log)
-        procs.append(proc)
-        moviie = Server(
-            "moviie",
-            proc,
-            f"http://{HOST}:{port}",
-            log,
-            {"Authorization": f"Bearer {key}"},
-            data_dir,
-        )
-        port = free_port()
-        log = tmp / "bare.log"
-        bare_dir = tmp / "bare"
-        argv = [sys.executable, str(HERE), "--serve-bare", "--port", str(port)]
-        argv += ["--dir", str(bare_dir), "--bare-multipart", args.bare_multipart]
-        proc = spawn(argv, dict(os.environ), log)
-        procs.append(proc)
-        bare = Server("bare", proc, f"http://{HOST}:{port}", log, {}, bare_dir)
-        wait_ready(moviie, "/v1/me")
-        wait_ready(bare, "/health")
-
-        profile = Path(args.py_spy).resolve() if args.py_spy else None
-        if profile is not None:
-            profile.mkdir(parents=True, exist_ok=True)
-        print(
-            f"{size / MIB:.0f} MiB over loopback, one keep-alive httpx client; uvicorn 1 worker "
-            f"each; backend {args.backend}; bare multipart: {args.bare_multipart}; "
-            f"{args.rounds} alternating rounds, best kept; {os.cpu_count()} CPUs",
-            flush=True,
-        )
-        timeout = httpx.Timeout(600.0, connect=10.0)
-        results: dict[str, dict[str, list[Measurement]]] = {}
-        failures: dict[str, str] = {}
-        with httpx.Client(timeout=timeout) as client:
-            for method in METHODS:
-                try:
-                    for server in (moviie, bare):
-                        measure(client, server, method, warmup, None)
-                    rounds: dict[str, list[Measurement]] = {"moviie": [], "bare": []}
-                    for i in range(args.rounds):
-                        for server in (moviie, bare):
-                            spy_dir = profile if i == 0 else None
-                            m = measure(client, server, method, payload, spy_dir)
-                            rounds[server.kind].append(m)
-                            print(
-                                f"  {TITLES[method]:<18} round {i + 1} {server.kind:<6}: "
-                                f"{m.mb_s:7.1f} MB/s ({m.seconds:6.2f} s), "
-                                f"RSS {m.rss_before / 1e6:5.0f} MB {fmt_mb(m.rss_growth)}",
-                                flush=True,
-                            )
-                    results[method] = rounds
-                except (UploadFailed, httpx.HTTPError) as exc:
-                    failures[method] = str(exc)
-                    print(f"  {TITLES[method]}: FAILED\n{exc}", flush=True)
-
-        print()
-        print(
-            f"{'method':<18} {'moviie MB/s':>11} {'bare MB/s':>9} {'ratio':>6}   "
-            f"{'RSS growth moviie':>17} {'bare':>9}"
-        )
-        for method in METHODS:
-            if method in failures:
-                print(f"{TITLES[method]:<18} FAILED (see above)")
-                continue
-            best = {k: max(v, key=lambda m: m.mb_s) for k, v in results[method].items()}
-            peak = {k: max(m.rss_growth for m in v) for k, v in results[method].items()}
-            ratio = best["moviie"].mb_s / best["bare"].mb_s if best["bare"].mb_s else 0.0
-            verdict = "ok" if ratio >= THROUGHPUT_TARGET else "BELOW TARGET"
-            rss_verdict = "ok" if peak["moviie"] < RSS_TARGET_MB * 1e6 else "OVER TARGET"
+    with fresh_database(args.backend, tmp / "moviie.db") as db_url:
+        try:
+            moviie, bare = start_servers(args, tmp, db_url, children)
+            profile = Path(args.py_spy).resolve() if args.py_spy else None
+            if profile is not None:
+                profile.mkdir(parents=True, exist_ok=True)
             print(
-                f"{TITLES[method]:<18} {best['moviie'].mb_s:11.1f} {best['bare'].mb_s:9.1f} "
-                f"{ratio:6.2f}   {fmt_mb(peak['moviie']):>17} {fmt_mb(peak['bare']):>9}   "
-                f"throughput {verdict} (>= {THROUGHPUT_TARGET:.2f}), "
-                f"RSS {rss_verdict} (< {RSS_TARGET_MB} MB)"
+                f"{size / MIB:.0f} MiB over loopback, one keep-alive httpx client; uvicorn 1 "
+                f"worker each; backend {args.backend}; bare multipart: {args.bare_multipart}; "
+                f"{args.rounds} alternating rounds, best kept; {os.cpu_count()} CPUs",
+                flush=True,
             )
-        print("(RSS growth: the worst round's peak VmRSS minus VmRSS just before its upload)")
-        if profile is not None:
-            for method in METHODS:
-                out = profile / f"{method}-moviie.txt"
-                print(f"\npy-spy, moviie, {TITLES[method]}, hottest leaf frames ({out}):")
-                for line in summarize_profile(out):
-                    print(f"  {line}")
-        return 1 if failures else 0
-    finally:
-        if args.backend == "postgresql":
-            for proc in list(procs):  # the server holds connections to the database
-                stop(proc, sig=signal.SIGINT)
-            drop_pg_database(db_url)
+            results, failures = measure_methods(args, moviie, bare, payload, warmup, profile)
+            print_summary(results, failures, profile)
+            return 1 if failures else 0
+        finally:
+            if args.backend == "postgresql":
+                for proc in list(children):  # the server holds connections to the database
+                    stop(proc, sig=signal.SIGINT)
+
+
+def start_servers(
+    args: argparse.Namespace, tmp: Path, db_url: str, children: Children
+) -> tuple[Server, Server]:
+    """A migrated database with one account, then `moviie api` and the bare app, both ready."""
+    data_dir = tmp / "data"
+    env = moviie_env(db_url, data_dir, {"MOVIIE_RATE_LIMIT_PER_MINUTE": "1000000"})
+    key = migrated_account(env, timeout=300)["private_key"]
+
+    port = free_port()
+    log = tmp / "moviie-api.log"
+    argv = [sys.executable, "-m", "moviie", "api", "--port", str(port)]
+    proc = spawn_logged(argv, log, children, env)
+    auth = {"Authorization": f"Bearer {key}"}
+    moviie = Server("moviie", proc, f"http://{HOST}:{port}", log, auth, data_dir)
+    port = free_port()
+    log = tmp / "bare.log"
+    bare_dir = tmp / "bare"
+    argv = [sys.executable, str(HERE), "--serve-bare", "--port", str(port)]
+    argv += ["--dir", str(bare_dir), "--bare-multipart", args.bare_multipart]
+    proc = spawn_logged(argv, log, children, dict(os.environ))
+    bare = Server("bare", proc, f"http://{HOST}:{port}", log, {}, bare_dir)
+    wait_ready(moviie, "/v1/me")
+    wait_ready(bare, "/health")
+    return moviie, bare
+
+
+Rounds = dict[str, list[Measurement]]  # "moviie" / "bare" -> one Measurement per round
+
+
+def measure_methods(
+    args: argparse.Namespace,
+    moviie: Server,
+    bare: Server,
+    payload: Path,
+    warmup: Path,
+    profile: Path | None,
+) -> tuple[dict[str, Rounds], dict[str, str]]:
+    """Each method warmed up, then on moviie and bare in turn for `--rounds` rounds, each round
+    printed; (the rounds of each method, the error of each method that failed)."""
+    import httpx
+
+    results: dict[str, Rounds] = {}
+    failures: dict[str, str] = {}
+    with httpx.Client(timeout=httpx.Timeout(600.0, connect=10.0)) as client:
+        for method in METHODS:
+            try:
+                for server in (moviie, bare):
+                    measure(client, server, method, warmup, None)
+                rounds: Rounds = {"moviie": [], "bare": []}
+                for i in range(args.rounds):
+                    for server in (moviie, bare):
+                        spy_dir = profile if i == 0 else None
+                        m = measure(client, server, method, payload, spy_dir)
+                        rounds[server.kind].append(m)
+                        print(
+                            f"  {TITLES[method]:<18} round {i + 1} {server.kind:<6}: "
+                            f"{m.mb_s:7.1f} MB/s ({m.seconds:6.2f} s), "
+                            f"RSS {m.rss_before / 1e6:5.0f} MB {fmt_mb(m.rss_growth)}",
+                            flush=True,
+                        )
+                results[method] = rounds
+            except (UploadFailed, httpx.HTTPError) as exc:
+                failures[method] = str(exc)
+                print(f"  {TITLES[method]}: FAILED\n{exc}", flush=True)
+    return results, failures
+
+
+def print_summary(
+    results: dict[str, Rounds], failures: dict[str, str], profile: Path | None
+) -> None:
+    print()
+    print(
+        f"{'method':<18} {'moviie MB/s':>11} {'bare MB/s':>9} {'ratio':>6}   "
+        f"{'RSS growth moviie':>17} {'bare':>9}"
+    )
+    for method in METHODS:
+        if method in failures:
+            print(f"{TITLES[method]:<18} FAILED (see above)")
+            continue
+        best = {k: max(v, key=lambda m: m.mb_s) for k, v in results[method].items()}
+        peak = {k: max(m.rss_growth for m in v) for k, v in results[method].items()}
+        ratio = best["moviie"].mb_s / best["bare"].mb_s if best["bare"].mb_s else 0.0
+        verdict = "ok" if ratio >= THROUGHPUT_TARGET else "BELOW TARGET"
+        rss_verdict = "ok" if peak["moviie"] < RSS_TARGET_MB * 1e6 else "OVER TARGET"
+        print(
+            f"{TITLES[method]:<18} {best['moviie'].mb_s:11.1f} {best['bare'].mb_s:9.1f} "
+            f"{ratio:6.2f}   {fmt_mb(peak['moviie']):>17} {fmt_mb(peak['bare']):>9}   "
+            f"throughput {verdict} (>= {THROUGHPUT_TARGET:.2f}), "
+            f"RSS {rss_verdict} (< {RSS_TARGET_MB} MB)"
+        )
+    print("(RSS growth: the worst round's peak VmRSS minus VmRSS just before its upload)")
+    if profile is not None:
+        for method in METHODS:
+            out = profile / f"{method}-moviie.txt"
+            print(f"\npy-spy, moviie, {TITLES[method]}, hottest leaf frames ({out}):")
+            for line in summarize_profile(out):
+                print(f"  {line}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--size-mib", type=int, default=1024, help="file size in MiB")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
@@ -688,10 +635,7 @@ def main() -> int:
         return 0
 
     return run_benchmark(
-        "moviie-bench-upload-",
-        lambda tmp, procs: run(args, tmp, procs),
-        keep_tmp=args.keep_tmp,
-        failures=(RuntimeError,),
+        "moviie-bench-upload-", partial(run, args), keep_tmp=args.keep_tmp, failures=(RuntimeError,)
     )
 
 

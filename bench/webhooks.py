@@ -67,13 +67,13 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +81,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     HOST,
     BenchFailed,
-    create_pg_database,
-    drop_pg_database,
+    Children,
+    bench_parser,
+    cpu_seconds,
     free_port,
+    fresh_database,
+    log_tail,
+    moviie_cli,
+    moviie_env,
+    pct,
+    py_spy_samples,
     run_benchmark,
+    spawn_logged,
+    start_py_spy,
     stop,
+    stop_child,
+    wait_http_ok,
 )
 
 LATENCY_TARGET_MS = 100.0  # p50, event emitted -> first attempt received
@@ -94,23 +105,6 @@ EVENT_TYPE = "video.updated"
 WARMUP_EVENTS = 20
 IDLE_S = 2.0  # the idle worker's CPU is sampled this long
 HERE = Path(__file__).resolve()
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of `pid`; 0 when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +201,7 @@ class Receiver:
         import httpx
 
         if self.proc.poll() is not None:
-            raise BenchFailed(f"receiver exited ({self.proc.returncode})\n{tail(self.log)}")
+            raise BenchFailed(f"receiver exited ({self.proc.returncode})\n{log_tail(self.log)}")
         response = httpx.get(f"{self.base}{path}", timeout=30)
         response.raise_for_status()
         return response.json()
@@ -224,34 +218,13 @@ class Receiver:
         httpx.post(f"{self.base}/reset", timeout=30).raise_for_status()
 
 
-def start_receiver(tmp: Path, procs: list[subprocess.Popen[Any]]) -> Receiver:
-    import httpx
-
+def start_receiver(tmp: Path, children: Children) -> Receiver:
     port = free_port()
     log = tmp / "receiver.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(HERE), "--receive", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    procs.append(proc)
+    proc = spawn_logged([sys.executable, str(HERE), "--receive", str(port)], log, children)
     receiver = Receiver(proc, f"http://{HOST}:{port}", log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchFailed(f"receiver exited ({proc.returncode})\n{tail(log)}")
-        try:
-            receiver.unique()
-            return receiver
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise BenchFailed(f"receiver not ready after 30 s\n{tail(log)}")
-
-
-def tail(log: Path) -> str:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return f"--- {log.name}, last lines ---\n{text[-4000:]}"
+    wait_http_ok(proc, f"{receiver.base}/stats", "receiver", log, timeout=30)
+    return receiver
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,17 +322,6 @@ class Setup:
     @property
     def postgres(self) -> bool:
         return not self.url.startswith("sqlite")
-
-
-def moviie_cli(env: dict[str, str], *argv: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "moviie", *argv], env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise BenchFailed(
-            f"moviie {' '.join(argv)} failed ({done.returncode}):\n{done.stderr}{done.stdout}"
-        )
-    return done.stdout
 
 
 async def make_targets(setup: Setup, count: int, hook_url: str) -> list[Target]:
@@ -486,18 +448,11 @@ class Worker:
         return "running queues" in self.log.read_text(errors="replace")
 
 
-def start_worker(setup: Setup, tmp: Path, name: str, procs: list[subprocess.Popen[Any]]) -> Worker:
+def start_worker(setup: Setup, tmp: Path, name: str, children: Children) -> Worker:
     log = tmp / f"worker-{name}.log"
     spawned = time.time()
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "moviie", "worker", "--queues", "webhooks"],
-            env=setup.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    procs.append(proc)
-    return Worker(proc, log, spawned)
+    argv = [sys.executable, "-m", "moviie", "worker", "--queues", "webhooks"]
+    return Worker(spawn_logged(argv, log, children, setup.env), log, spawned)
 
 
 def wait_worker_ready(worker: Worker, timeout: float = 60.0) -> float:
@@ -505,12 +460,12 @@ def wait_worker_ready(worker: Worker, timeout: float = 60.0) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.proc.poll() is not None:
-            raise BenchFailed(f"worker exited ({worker.proc.returncode})\n{tail(worker.log)}")
+            raise BenchFailed(f"worker exited ({worker.proc.returncode})\n{log_tail(worker.log)}")
         if worker.banner():
             worker.ready = time.time() - worker.spawned
             return worker.ready
         time.sleep(0.05)
-    raise BenchFailed(f"worker not ready after {timeout:g} s\n{tail(worker.log)}")
+    raise BenchFailed(f"worker not ready after {timeout:g} s\n{log_tail(worker.log)}")
 
 
 def wait_received(
@@ -531,15 +486,9 @@ def wait_received(
         if count >= expected:
             break
         if worker is not None and worker.proc.poll() is not None:
-            raise BenchFailed(f"worker exited ({worker.proc.returncode})\n{tail(worker.log)}")
+            raise BenchFailed(f"worker exited ({worker.proc.returncode})\n{log_tail(worker.log)}")
         time.sleep(0.05)
     return count, first_seen
-
-
-def stop_worker(worker: Worker, procs: list[subprocess.Popen[Any]]) -> None:
-    stop(worker.proc, grace=15)
-    if worker.proc in procs:
-        procs.remove(worker.proc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,16 +549,16 @@ def latency_phase(
     setup: Setup,
     receiver: Receiver,
     tmp: Path,
-    procs: list[subprocess.Popen[Any]],
+    children: Children,
 ) -> tuple[float, float]:
-    worker = start_worker(setup, tmp, "latency", procs)
+    worker = start_worker(setup, tmp, "latency", children)
     ready = wait_worker_ready(worker)
     # Warm-up: connections, code paths, the dispatcher's first polls.
     asyncio.run(emit_paced(setup, WARMUP_EVENTS, args.rate, offset=10**6))
     count, _ = wait_received(receiver, WARMUP_EVENTS, 60, worker)
     if count < WARMUP_EVENTS:
         raise BenchFailed(
-            f"only {count}/{WARMUP_EVENTS} warm-up events arrived in 60 s\n{tail(worker.log)}"
+            f"only {count}/{WARMUP_EVENTS} warm-up events arrived in 60 s\n{log_tail(worker.log)}"
         )
     time.sleep(0.5)
     receiver.reset()
@@ -620,13 +569,13 @@ def latency_phase(
 
     emitted = asyncio.run(emit_paced(setup, args.latency_events, args.rate, offset=0))
     count, _ = wait_received(receiver, len(emitted), 60, worker)
-    stop_worker(worker, procs)
+    stop_child(worker.proc, children, grace=15)
     first = arrivals(receiver.dump())
     receiver.reset()
 
     got = [(e, first[e.event_id]) for e in emitted if e.event_id in first]
     if not got:
-        raise BenchFailed(f"no latency-phase event arrived\n{tail(worker.log)}")
+        raise BenchFailed(f"no latency-phase event arrived\n{log_tail(worker.log)}")
     latencies = [arrived - e.created for e, (_, arrived) in got]
     p50, p99 = pct(latencies, 0.50), pct(latencies, 0.99)
     verdict = "ok" if p50 * 1000 < LATENCY_TARGET_MS else "ABOVE TARGET"
@@ -717,7 +666,7 @@ def throughput_phase(
     setup: Setup,
     receiver: Receiver,
     tmp: Path,
-    procs: list[subprocess.Popen[Any]],
+    children: Children,
 ) -> tuple[float, float]:
     emit_s = asyncio.run(emit_batches(setup, args.events, args.batch, offset=10**5))
     spec = pending_spec(setup, receiver.hook_url)
@@ -765,7 +714,7 @@ def throughput_phase(
     counters = pg_counters(setup.url) if setup.postgres else {}
     pg_cpu = postgres_cpu() if setup.postgres else 0.0
     receiver_cpu = cpu_seconds(receiver.proc.pid)
-    worker = start_worker(setup, tmp, "throughput", procs)
+    worker = start_worker(setup, tmp, "throughput", children)
     spy = None
     if args.py_spy:
         time.sleep(1.0)  # past the interpreter's start, still importing
@@ -780,7 +729,7 @@ def throughput_phase(
     worker_cpu = cpu_seconds(worker.proc.pid)
     moviie_receiver_cpu = cpu_seconds(receiver.proc.pid) - receiver_cpu
     pg_cpu = postgres_cpu() - pg_cpu if setup.postgres else 0.0
-    stop_worker(worker, procs)
+    stop_child(worker.proc, children, grace=15)
     moviie = rate_of(receiver.dump())
     receiver.reset()
     if count < args.events:
@@ -867,16 +816,6 @@ def attempts_summary(setup: Setup, args: argparse.Namespace, since: float) -> No
 # py-spy (optional)
 
 
-def start_py_spy(pid: int, out: Path) -> subprocess.Popen[Any]:
-    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    argv = [exe, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "-o", str(out)]
-    argv += ["--nonblocking", "--threads"]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return proc
-
-
 def summarize_profile(path: Path, top: int = 12) -> list[str]:
     """From a py-spy raw file: the share of samples per thread (pools summed), the Moviie
     functions with the most samples under them (inclusive), and the hottest leaves."""
@@ -886,12 +825,7 @@ def summarize_profile(path: Path, top: int = 12) -> list[str]:
     inclusive: dict[str, int] = {}
     leaves: dict[str, int] = {}
     total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n = int(count)
-        frames = stack.split(";")
+    for frames, n in py_spy_samples(path):
         total += n
         thread = re.sub(r"^thread \(\d+\): ", "", frames[0])
         thread = re.sub(r"^Thread-\d+ |-?_\d+$", "", thread)
@@ -923,18 +857,18 @@ def prepare(args: argparse.Namespace, tmp: Path, url: str) -> Setup:
 
     data_dir = tmp / "data"
     data_dir.mkdir()
-    overrides = {
-        "MOVIIE_DATA_DIR": str(data_dir),
-        "MOVIIE_DATABASE_URL": url,
-        "MOVIIE_WEBHOOK_POLLING_INTERVAL_S": str(args.poll),
-        "MOVIIE_WEBHOOKS_ALLOW_PRIVATE": "true",
-        "MOVIIE_LOG_LEVEL": "WARNING",
-        "MOVIIE_EXECUTOR_ID": "bench-webhooks-worker",
-    }
-    env = {**os.environ, **overrides}
-    # The settings the worker will see: the environment's MOVIIE_* plus these.
+    env = moviie_env(
+        url,
+        data_dir,
+        {
+            "MOVIIE_WEBHOOK_POLLING_INTERVAL_S": str(args.poll),
+            "MOVIIE_WEBHOOKS_ALLOW_PRIVATE": "true",
+            "MOVIIE_EXECUTOR_ID": "bench-webhooks-worker",
+        },
+    )
+    # The settings the worker will see: its environment's MOVIIE_*.
     saved = dict(os.environ)
-    os.environ.update(overrides)
+    os.environ.update(env)
     try:
         settings = Settings()
     finally:
@@ -950,15 +884,10 @@ def prepare(args: argparse.Namespace, tmp: Path, url: str) -> Setup:
     return Setup(url, data_dir, env, settings)
 
 
-def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]]) -> int:
-    url = (
-        f"sqlite:///{(tmp / 'data' / 'moviie.db').resolve()}"
-        if args.database == "sqlite"
-        else create_pg_database()
-    )
-    try:
+def run(args: argparse.Namespace, tmp: Path, children: Children) -> int:
+    with fresh_database(args.database, tmp / "data" / "moviie.db") as url:
         setup = prepare(args, tmp, url)
-        receiver = start_receiver(tmp, procs)
+        receiver = start_receiver(tmp, children)
         setup.targets = asyncio.run(make_targets(setup, args.endpoints, receiver.hook_url))
         cap = min(args.worker_concurrency, args.endpoints * args.endpoint_concurrency)
         print(
@@ -970,11 +899,8 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
             f"{receiver.base}",
             flush=True,
         )
-        p50, p99 = latency_phase(args, setup, receiver, tmp, procs)
-        moviie_rate, bare_rate = throughput_phase(args, setup, receiver, tmp, procs)
-    finally:
-        if args.database == "postgresql":
-            drop_pg_database(url)
+        p50, p99 = latency_phase(args, setup, receiver, tmp, children)
+        moviie_rate, bare_rate = throughput_phase(args, setup, receiver, tmp, children)
 
     ratio = moviie_rate / bare_rate if bare_rate else 0.0
     print()
@@ -988,9 +914,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[Any]])
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--events", type=int, default=5000, help="events of the throughput run")
     parser.add_argument(
@@ -1041,11 +965,7 @@ def main() -> int:
     if args.poll <= 0:
         parser.error("--poll must be > 0")
 
-    return run_benchmark(
-        "moviie-bench-webhooks-",
-        lambda tmp, procs: run(args, tmp, procs),
-        keep_tmp=args.keep_tmp,
-    )
+    return run_benchmark("moviie-bench-webhooks-", partial(run, args), keep_tmp=args.keep_tmp)
 
 
 if __name__ == "__main__":
