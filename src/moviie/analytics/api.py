@@ -91,26 +91,27 @@ async def post_events(request: Request, ctx: Uploads, settings: AppSettings) -> 
     raw_key = header[7:].strip() if header.lower().startswith("bearer ") else batch.key
     account_id = None
     limiter: RateLimiter = request.app.state.limiter
-    if raw_key:
-        async with db.transaction(write=False) as reading:
-            found = await api_keys.find_key(reading, raw_key)
-        if found is None:
-            raise Unauthenticated("This API key is unknown or revoked.")
-        account_id = found[1].id
-        await limiter.hit(Budget("analytics", settings.analytics_events_per_minute), found[0].id)
-    elif not any(e.beacon for e in batch.events):
+    budget = Budget("analytics", settings.analytics_events_per_minute)
+    viewer_budget = Budget("viewer", settings.analytics_viewer_batches_per_minute)
+    if not raw_key and not any(e.beacon for e in batch.events):
         raise Unauthenticated("Send a publishable key (`key`, or `Authorization: Bearer`).")
-    else:  # the embed's beacons: no key to count against, so the sender's address is
-        client = request.client.host if request.client else "unknown"
-        await limiter.hit(Budget("analytics", settings.analytics_events_per_minute), f"ip:{client}")
-    try:
-        budget = Budget("viewer", settings.analytics_viewer_batches_per_minute)
-        await limiter.hit(budget, batch.viewer_id)
-        limited = False
-    except RateLimited:
-        limited = True  # dropped and counted, not refused: a beacon reads no answer
     now = utcnow()
-    async with db.transaction(write=False) as reading:  # checks read; most batches then write
+    # One read transaction for the key and the checks; most batches then write.
+    async with db.transaction(write=False) as reading:
+        if raw_key:
+            found = await api_keys.find_key(reading, raw_key)
+            if found is None:
+                raise Unauthenticated("This API key is unknown or revoked.")
+            account_id = found[1].id
+            await limiter.hit(budget, found[0].id)
+        else:  # the embed's beacons: no key to count against, so the sender's address is
+            client = request.client.host if request.client else "unknown"
+            await limiter.hit(budget, f"ip:{client}")
+        try:
+            await limiter.hit(viewer_budget, batch.viewer_id)
+            limited = False
+        except RateLimited:
+            limited = True  # dropped and counted, not refused: a beacon reads no answer
         intake = await service.check_events(
             reading, batch, account_id=account_id, secret=ctx.secret, now=now, limited=limited
         )

@@ -39,10 +39,12 @@ async def playable_videos(session: AsyncSession, ids: Iterable[str]) -> dict[str
 async def add_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert what is new: an event already in (a batch sent twice) is left as it was."""
     if rows:
-        stmt = _insert_for(session)(AnalyticsEvent).values(list(rows))
-        await session.execute(
-            stmt.on_conflict_do_nothing(index_elements=["video_id", "view_id", "seq"])
+        # Rows as parameters, not in the statement: its compiled form is cached, and the driver
+        # still gets one multi-row INSERT ("insertmanyvalues").
+        stmt = _insert_for(session)(AnalyticsEvent).on_conflict_do_nothing(
+            index_elements=["video_id", "view_id", "seq"]
         )
+        await session.execute(stmt, list(rows))
 
 
 async def add_drops(
