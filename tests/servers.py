@@ -48,9 +48,35 @@ def run_moviie(
     )
 
 
+class PortTaken(RuntimeError):
+    pass
+
+
 @contextmanager
 def moviie_server(command: str, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`moviie serve|api` in a subprocess; yields its base URL once /healthz answers."""
+    """`moviie serve|api` in a subprocess; yields its base URL once /healthz answers. The port
+    is free when picked but bound a moment later: if something took it meanwhile, another."""
+    for attempt in range(3):
+        try:
+            process, base_url = _start_server(command, env, log_path)
+            break
+        except PortTaken:
+            if attempt == 2:
+                raise
+    try:
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _start_server(
+    command: str, env: dict[str, str], log_path: Path
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -59,30 +85,24 @@ def moviie_server(command: str, env: dict[str, str], log_path: Path) -> Iterator
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            output = log_path.read_text()
+            if "address already in use" in output.lower():
+                raise PortTaken(output[-500:])
+            raise RuntimeError(f"moviie {command} exited: {output[-2000:]}")
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"moviie {command} exited: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"moviie {command} did not start: {log_path.read_text()[-2000:]}"
-                    )
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return process, base_url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"moviie {command} did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.1)
 
 
 @contextmanager
