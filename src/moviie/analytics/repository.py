@@ -39,9 +39,10 @@ async def playable_videos(session: AsyncSession, ids: Iterable[str]) -> dict[str
 async def add_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert what is new: an event already in (a batch sent twice) is left as it was."""
     if rows:
-        # Rows as parameters, not in the statement: its compiled form is cached, and the driver
-        # still gets one multi-row INSERT ("insertmanyvalues").
-        stmt = _insert_for(session)(AnalyticsEvent).on_conflict_do_nothing(
+        # Rows as parameters of a Core INSERT, not values in the statement: its compiled form is
+        # cached, and SQLAlchemy sends one multi-row INSERT ("insertmanyvalues"; the ORM's bulk
+        # path would split a batch wherever its rows' NULL columns differ).
+        stmt = _insert_for(session)(AnalyticsEvent.__table__).on_conflict_do_nothing(
             index_elements=["video_id", "view_id", "seq"]
         )
         await session.execute(stmt, list(rows))

@@ -51,6 +51,23 @@ class BandwidthMeter:
         now = time.monotonic()
         cached = self._quotas.get(account_id)
         if cached is None or cached[2] < now:
+            await self._read_quota(account_id, now)
+            cached = self._quotas[account_id]
+        quota, used, _ = cached
+        if quota is None:
+            return
+        if used + self._served[account_id] >= quota:
+            raise BandwidthQuotaExceeded(
+                "This account's plan serves no more media this month.", quota_bytes=quota
+            )
+
+    async def _read_quota(self, account_id: str, now: float) -> None:
+        # Under the flush lock: every byte counted is then either written (in the reading) or
+        # still pending (in the recount), never in between.
+        async with self._lock:
+            fresh = self._quotas.get(account_id)
+            if fresh is not None and fresh[2] >= now:
+                return  # another request read it while this one waited
             async with self._db.transaction(write=False) as session:
                 account = await session.get(Account, account_id)
                 plan = account_plan(account.plan) if account is not None else None
@@ -58,18 +75,10 @@ class BandwidthMeter:
                 used = 0
                 if quota is not None:
                     used = await bandwidth_since(session, account_id, month_start(utcnow().date()))
-            cached = (quota, used, now + QUOTA_CACHE_S)
-            self._quotas[account_id] = cached
+            self._quotas[account_id] = (quota, used, now + QUOTA_CACHE_S)
             # What is still unwritten is not in the reading; once every 30 s, not per request.
             self._served[account_id] = sum(
                 n for (account, _, _), n in self._counts.items() if account == account_id
-            )
-        quota, used, _ = cached
-        if quota is None:
-            return
-        if used + self._served[account_id] >= quota:
-            raise BandwidthQuotaExceeded(
-                "This account's plan serves no more media this month.", quota_bytes=quota
             )
 
     def start(self) -> None:
