@@ -207,9 +207,10 @@ async def within_one_budget_window(need_s: float = 10.0) -> None:
     """Wait, if need be, so that the next `need_s` seconds fall in one rate-limit minute.
 
     Request budgets are sliding-window counters (an estimate that weighs the last minute's count
-    by what is left of it), whose windows start on the minute in process. A burst that straddles
-    a minute's end may pass one request more than a count in one window would, so a test that
-    counts a budget exactly starts its burst where it cannot straddle."""
+    by what is left of it). In process their windows start on the minute (in Redis at a key's
+    first hit, so a fresh key needs no wait). A burst that straddles a minute's end may pass one
+    request more than a count in one window would, so a test that counts a budget exactly
+    starts its burst where it cannot straddle."""
     left = 60 - time.time() % 60
     if left < need_s:
         await asyncio.sleep(left + 0.05)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import functools
 import shutil
 import signal
 import subprocess
@@ -28,10 +27,9 @@ def die_with_parent() -> None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-@functools.cache
 def listing(program: str, flag: str) -> tuple[str, ...]:
     """The non-empty lines an installed program prints about itself (its voices, its language
-    pairs); none when it is not installed. Read once per process."""
+    pairs); none when it is not installed. Callers cache what they make of it."""
     binary = shutil.which(program)
     if binary is None:
         return ()

@@ -4,11 +4,11 @@ the two query endpoints (rollups only)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,18 +97,28 @@ async def events_after(
     return [(r[0], r[1], r[2], r[3]) for r in (await session.execute(stmt)).all()]
 
 
+VIEWS_PER_STATEMENT = 500  # (video, view) pairs in one IN list: bound parameters stay few
+
+
+def _of_views(
+    model: type[AnalyticsEvent] | type[AnalyticsView], views: Sequence[tuple[str, str]]
+) -> Iterator[ColumnElement[bool]]:
+    """WHERE clauses naming `views` (video, view) a chunk at a time."""
+    for first in range(0, len(views), VIEWS_PER_STATEMENT):
+        chunk = views[first : first + VIEWS_PER_STATEMENT]
+        yield tuple_(model.video_id, model.view_id).in_(chunk)
+
+
 async def view_starts(
     session: AsyncSession, keys: Sequence[tuple[str, str]]
 ) -> Sequence[tuple[str, str, datetime]]:
     """(video, account, started_at) of the summaries these views have now."""
+    columns = (AnalyticsView.video_id, AnalyticsView.account_id, AnalyticsView.started_at)
     found: list[tuple[str, str, datetime]] = []
-    for first in range(0, len(keys), 500):
-        stmt = select(
-            AnalyticsView.video_id, AnalyticsView.account_id, AnalyticsView.started_at
-        ).where(
-            tuple_(AnalyticsView.video_id, AnalyticsView.view_id).in_(keys[first : first + 500])
-        )
-        found += [(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
+    for where in _of_views(AnalyticsView, keys):
+        found += [
+            (r[0], r[1], r[2]) for r in (await session.execute(select(*columns).where(where)))
+        ]
     return found
 
 
@@ -116,12 +126,8 @@ async def events_of_views(
     session: AsyncSession, views: Sequence[tuple[str, str]]
 ) -> Sequence[AnalyticsEvent]:
     found: list[AnalyticsEvent] = []
-    for first in range(0, len(views), 500):
-        chunk = views[first : first + 500]
-        stmt = select(AnalyticsEvent).where(
-            tuple_(AnalyticsEvent.video_id, AnalyticsEvent.view_id).in_(chunk)
-        )
-        found += (await session.scalars(stmt)).all()
+    for where in _of_views(AnalyticsEvent, views):
+        found += (await session.scalars(select(AnalyticsEvent).where(where))).all()
     return found
 
 
@@ -136,13 +142,8 @@ async def durations(session: AsyncSession, video_ids: Iterable[str]) -> dict[str
 async def replace_views(
     session: AsyncSession, keys: Sequence[tuple[str, str]], rows: Sequence[AnalyticsView]
 ) -> None:
-    for first in range(0, len(keys), 500):
-        chunk = keys[first : first + 500]
-        await session.execute(
-            delete(AnalyticsView).where(
-                tuple_(AnalyticsView.video_id, AnalyticsView.view_id).in_(chunk)
-            )
-        )
+    for where in _of_views(AnalyticsView, keys):
+        await session.execute(delete(AnalyticsView).where(where))
     session.add_all(rows)
     await session.flush()
 

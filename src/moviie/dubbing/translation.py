@@ -4,6 +4,7 @@ where the language pair is installed (rule-based: a draft, and marked so)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Translator:
     mode: str | None = None  # Apertium's pair, e.g. "eng-spa"
 
 
+@functools.cache
 def apertium_modes() -> frozenset[str]:
     """The installed Apertium pairs (none when Apertium is not installed)."""
     return frozenset(listing("apertium", "-l"))

@@ -23,6 +23,7 @@ class SynthesisFailed(RuntimeError):
     pass
 
 
+@functools.cache
 def espeak_languages() -> frozenset[str]:
     rows = listing(ESPEAK, "--voices")[1:]  # under a header: Pty Language Age/Gender ...
     return frozenset(row.split()[1].lower() for row in rows if len(row.split()) > 1)
