@@ -245,7 +245,9 @@ class Moviie:
     headers: dict[str, str]
 
     async def upload_ready(self, path: Path) -> dict[str, Any]:
-        """Upload `path` and wait until the video is ready; the video."""
+        """Upload `path` and wait until the video is ready (printing how long it took); the
+        video."""
+        started = time.perf_counter()
         files = {"file": (path.name, await asyncio.to_thread(path.read_bytes), "video/mp4")}
         response = await self.client.post(
             "/v1/videos", headers=self.headers, files=files, data={"title": "b"}
@@ -259,6 +261,7 @@ class Moviie:
         while time.monotonic() < deadline:
             video = (await self.client.get(f"/v1/videos/{video_id}", headers=self.headers)).json()
             if video["status"] == "ready":
+                print(f"{path.name} uploaded and ready in {time.perf_counter() - started:.1f} s")
                 return dict(video)
             if video["status"] == "failed":
                 raise BenchFailed(f"video {video_id} failed: {video.get('error')}")

@@ -220,7 +220,7 @@ def load_post(url: str, bodies: list[bytes], seconds: float, concurrency: int) -
 WRK_BODIES = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local bodies = {%s}
+local bodies = {%(bodies)s}
 local i = 0
 local run = 0
 init = function(args)
@@ -230,10 +230,10 @@ end
 request = function()
   i = i + 1
   local unique = string.format("%%08x%%08x", run, i)
-  local body = bodies[(i - 1) %% #bodies + 1]:gsub("PLACEHOLDER", unique)
+  local body = bodies[(i - 1) %% #bodies + 1]:gsub(%(unique)s, unique)
   return wrk.format(nil, nil, nil, body)
 end
-""".replace("PLACEHOLDER", UNIQUE)
+"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,7 +371,10 @@ def ingest_phase(
     bodies: list[str],
     bodies_file: Path,
 ) -> tuple[Ingest, Ingest]:
-    lua = WRK_BODIES % ",\n".join(lua_string(body) for body in bodies)
+    lua = WRK_BODIES % {
+        "bodies": ",\n".join(lua_string(body) for body in bodies),
+        "unique": lua_string(UNIQUE),
+    }
 
     def one(kind: str, seconds: float) -> Ingest:
         before = count_events(setup)

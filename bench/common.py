@@ -146,6 +146,16 @@ def spawn_logged(
     return proc
 
 
+def spawn_moviie(
+    command: str, log: Path, children: Children, env: dict[str, str]
+) -> tuple[subprocess.Popen[Any], str]:
+    """`python -m moviie <command>` (serve, api) on a free loopback port, logged to `log`:
+    the process and its base URL (not yet answering: see wait_http_ok)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "moviie", command, "--port", str(port)]
+    return spawn_logged(argv, log, children, env), f"http://{HOST}:{port}"
+
+
 def wait_http_ok(
     proc: subprocess.Popen[Any],
     url: str,

@@ -62,9 +62,7 @@ def decode_floor(ffmpeg: str, source: Path, out: Path) -> float:
 async def in_process(settings: Any, talk: Path, seconds: float) -> tuple[dict, float, dict]:
     """(the video, seconds from the POST to `succeeded` seen, the job)."""
     async with in_process_moviie(settings, [("lipsync", seconds + 1)], "dubbing bench") as moviie:
-        started = time.perf_counter()
         video = await moviie.upload_ready(talk)
-        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
         path = f"/v1/videos/{video['id']}/lipsync"
         total, job = await moviie.run_job(path, {"target_language": TARGET})
         print(f"job: {total:.2f} s", flush=True)

@@ -27,7 +27,7 @@ from common import (
     free_port,
     pct,
     spawn_logged,
-    stop,
+    stop_child,
     wait_http_ok,
 )
 
@@ -192,8 +192,7 @@ class Loader:
         try:
             out, err = proc.communicate(timeout=timeout)
         finally:
-            stop(proc)
-            self.children.remove(proc)
+            stop_child(proc, self.children)
         if proc.returncode != 0:
             raise BenchFailed(
                 f"load generator failed ({proc.returncode}): {err.strip() or out.strip()}"

@@ -303,9 +303,7 @@ async def in_process(settings: Any, lecture: Lecture) -> Outcome:
     seconds = lecture.seconds + 1
     charges = [(material, seconds) for material in ("subtitles", "quiz", "ebook")]
     async with in_process_moviie(settings, charges, "materials bench") as moviie:
-        started = time.perf_counter()
         video = await moviie.upload_ready(lecture.path)
-        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
 
         path = f"/v1/videos/{video['id']}"
         transcript = await moviie.timed_job(f"{path}/subtitles", {"language": "en"})

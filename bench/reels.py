@@ -290,9 +290,7 @@ async def in_process(settings: Any, ffmpeg: str, talk: Path, args: argparse.Name
     seconds = args.minutes * 60 + 1
     charges = [("subtitles", seconds), ("reels", seconds)]
     async with in_process_moviie(settings, charges, "reels bench") as moviie:
-        started = time.perf_counter()
         video = await moviie.upload_ready(talk)
-        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
 
         path = f"/v1/videos/{video['id']}"
         subtitles = await moviie.timed_job(f"{path}/subtitles", {"language": "en"})

@@ -145,10 +145,8 @@ async def in_process(
 
     charges = [("subtitles", minutes * 60 + 1), ("subtitles", WARMUP_S)]
     async with in_process_moviie(settings, charges, "subtitles bench") as moviie:
-        started = time.perf_counter()
         warm_video = await moviie.upload_ready(clip)
         video = await moviie.upload_ready(big)
-        print(f"uploaded and ready in {time.perf_counter() - started:.1f} s", flush=True)
 
         warm = await subtitles_job(moviie, warm_video["id"])
         print(f"warm-up: job on the {WARMUP_S:g} s clip {warm.seconds:.2f} s", end="")

@@ -47,19 +47,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
-    HOST,
     BenchFailed,
     Children,
     bench_parser,
     cpu_seconds,
     ffmpeg_path,
-    free_port,
     log_tail,
     migrated_account,
     moviie_env,
     run_benchmark,
     run_ffmpeg,
-    spawn_logged,
+    spawn_moviie,
     wait_http_ok,
 )
 
@@ -327,11 +325,9 @@ def run(args: argparse.Namespace, tmp: Path, children: Children) -> int:
         flush=True,
     )
 
-    port = free_port()
     log = tmp / "moviie-serve.log"
-    argv = [sys.executable, "-m", "moviie", "serve", "--port", str(port)]
-    proc = spawn_logged(argv, log, children, env)
-    server = Server(proc, f"http://{HOST}:{port}", log, db, {"Authorization": f"Bearer {key}"})
+    proc, base = spawn_moviie("serve", log, children, env)
+    server = Server(proc, base, log, db, {"Authorization": f"Bearer {key}"})
     wait_http_ok(proc, f"{server.base}/v1/me", "server", log, server.headers)
     time.sleep(1.0)  # let the worker's start-up work (recovery, heartbeat) settle
     runs: list[EndToEnd] = []

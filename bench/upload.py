@@ -69,6 +69,7 @@ from common import (
     run_benchmark,
     serve_app,
     spawn_logged,
+    spawn_moviie,
     start_py_spy,
     stop,
     wait_http_ok,
@@ -447,12 +448,6 @@ def generate(path: Path, size: int) -> None:
             left -= n
 
 
-def wait_ready(server: Server, path: str) -> None:
-    wait_http_ok(
-        server.proc, server.base + path, f"{server.kind} server", server.log, server.headers
-    )
-
-
 def choose_size(requested_mib: int, tmp: Path) -> int:
     """Bytes to upload: the request, shrunk if the disk has less than 4x it free."""
     size = requested_mib * MIB
@@ -500,7 +495,7 @@ def run(args: argparse.Namespace, tmp: Path, children: Children) -> int:
             return 1 if failures else 0
         finally:
             if args.backend == "postgresql":
-                for proc in list(children):  # the server holds connections to the database
+                for proc in children:  # the server holds connections to the database
                     stop(proc, sig=signal.SIGINT)
 
 
@@ -512,21 +507,20 @@ def start_servers(
     env = moviie_env(db_url, data_dir, {"MOVIIE_RATE_LIMIT_PER_MINUTE": "1000000"})
     key = migrated_account(env, timeout=300)["private_key"]
 
-    port = free_port()
     log = tmp / "moviie-api.log"
-    argv = [sys.executable, "-m", "moviie", "api", "--port", str(port)]
-    proc = spawn_logged(argv, log, children, env)
+    proc, base = spawn_moviie("api", log, children, env)
     auth = {"Authorization": f"Bearer {key}"}
-    moviie = Server("moviie", proc, f"http://{HOST}:{port}", log, auth, data_dir)
+    moviie = Server("moviie", proc, base, log, auth, data_dir)
     port = free_port()
     log = tmp / "bare.log"
     bare_dir = tmp / "bare"
     argv = [sys.executable, str(HERE), "--serve-bare", "--port", str(port)]
     argv += ["--dir", str(bare_dir), "--bare-multipart", args.bare_multipart]
-    proc = spawn_logged(argv, log, children, dict(os.environ))
+    proc = spawn_logged(argv, log, children)
     bare = Server("bare", proc, f"http://{HOST}:{port}", log, {}, bare_dir)
-    wait_ready(moviie, "/v1/me")
-    wait_ready(bare, "/health")
+    for server, path in ((moviie, "/v1/me"), (bare, "/health")):
+        url = server.base + path
+        wait_http_ok(server.proc, url, f"{server.kind} server", server.log, server.headers)
     return moviie, bare
 
 
